@@ -1,0 +1,24 @@
+"""facenet_sk: the "8 faces" networks as scikit-learn classifiers.
+
+Every network of the exercise is an ordinary scikit-learn classifier,
+trained by skorch on PyTorch, so that Pipelines, cross-validation and
+GridSearchCV compare them like any other estimator.
+"""
+
+from ._base import VersionMismatchWarning
+from ._version import __version__
+from .estimators import CNNClassifier, FCNetClassifier
+from .models import MODEL_NAMES, make_model
+from .split import train_valid_test_split
+from .summary import summary
+
+__all__ = [
+    "CNNClassifier",
+    "FCNetClassifier",
+    "MODEL_NAMES",
+    "VersionMismatchWarning",
+    "__version__",
+    "make_model",
+    "summary",
+    "train_valid_test_split",
+]

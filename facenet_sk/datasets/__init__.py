@@ -1,0 +1,15 @@
+"""Loaders that return face images as scikit-learn Bunches or ``(X, y)``."""
+
+from ._eight_faces import EIGHT_FACES_URL, fetch_eight_faces, load_eight_faces
+from ._folder import load_face_folder
+from ._home import get_data_home
+from ._synthetic import make_synthetic_faces
+
+__all__ = [
+    "EIGHT_FACES_URL",
+    "fetch_eight_faces",
+    "get_data_home",
+    "load_eight_faces",
+    "load_face_folder",
+    "make_synthetic_faces",
+]

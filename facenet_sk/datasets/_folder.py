@@ -1,0 +1,169 @@
+"""Faces from a folder: one sub-folder per person, any image Pillow reads."""
+
+import warnings
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ._bunch import make_bunch
+
+
+def _image_extensions():
+    # Pillow knows every extension it can decode; anything else (README,
+    # PROVENANCE.md, Thumbs.db) is not a picture and is passed over.
+    return frozenset(ext.lower() for ext in Image.registered_extensions())
+
+
+def _check_crop(crop):
+    if crop is None or (isinstance(crop, str) and crop == "center"):
+        return crop
+    try:
+        left, top, right, bottom = (int(c) for c in crop)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"crop must be None, 'center' or a box (left, top, right, bottom), got {crop!r}"
+        ) from None
+    if right <= left or bottom <= top:
+        raise ValueError(f"crop box {crop!r} is empty: it needs left < right and top < bottom")
+    return left, top, right, bottom
+
+
+def _read_face(path, crop, image_size):
+    """Decode one image into (image_size, image_size, 3) uint8."""
+    with Image.open(path) as img:
+        img = ImageOps.exif_transpose(img)
+        # Palette, grayscale, 16-bit and alpha images all end up as RGB.
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            img = img.point(lambda v: v / 256).convert("L")
+        img = img.convert("RGB")
+        if crop == "center":
+            side = min(img.size)
+            left, top = (img.width - side) // 2, (img.height - side) // 2
+            img = img.crop((left, top, left + side, top + side))
+        elif crop is not None:
+            img = img.crop(crop)
+        img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
+        return np.asarray(img, dtype=np.uint8)
+
+
+def _list_people(root):
+    """Sorted person folders of ``root`` with their sorted image files."""
+    extensions = _image_extensions()
+    people = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(
+            f for f in folder.iterdir()
+            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in extensions
+        )
+        people[folder.name] = files
+    return people
+
+
+def load_face_folder(
+    root,
+    *,
+    image_size=48,
+    crop=None,
+    min_faces_per_person=0,
+    max_people=None,
+    return_X_y=False,
+    on_error="raise",
+):
+    """Load faces from a folder with one sub-folder per person.
+
+    Parameters
+    ----------
+    root : path-like
+        Folder whose sub-folders are named after the people (sorted names
+        become ``target_names``) and hold their images: any format Pillow
+        reads (JPEG, PNG, PGM, BMP, ...). Grayscale, palette and RGBA images
+        become RGB, EXIF orientation is honoured, and files that are not
+        images (by extension) or hidden are ignored.
+    image_size : int, default=48
+        Side of the square images returned.
+    crop : None, "center" or (left, top, right, bottom), default=None
+        Box in source pixels to cut before resizing, or ``"center"`` for the
+        largest centred square. For ``lfw_deepfunneled``, ``(60, 60, 190, 190)``
+        gives face crops like the course's.
+    min_faces_per_person : int, default=0
+        Keep only the people with at least this many images.
+    max_people : int, default=None
+        Keep only the people with the most images (ties broken by name).
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+    on_error : {"raise", "skip"}, default="raise"
+        What to do with an image file that cannot be decoded: raise an error
+        naming it, or skip it and warn once with the count of skipped files.
+
+    Returns
+    -------
+    sklearn.utils.Bunch or tuple
+        ``images`` (n, image_size, image_size, 3) uint8, ``data``, ``target``
+        (n,) int64, ``target_names``, ``filenames`` and ``DESCR``; or
+        ``(data, target)``.
+
+    Examples
+    --------
+    >>> from facenet_sk.datasets import load_face_folder
+    >>> faces = load_face_folder("lfw_deepfunneled", crop=(60, 60, 190, 190),
+    ...                          min_faces_per_person=70)  # doctest: +SKIP
+    >>> faces.target_names.size, faces.images.shape  # doctest: +SKIP
+    (7, (1288, 48, 48, 3))
+    """
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise FileNotFoundError(f"face folder {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise NotADirectoryError(
+            f"{str(root)!r} is a file; expected a folder with one sub-folder per person"
+        )
+    if not isinstance(image_size, Integral) or image_size < 1:
+        raise ValueError(f"image_size must be a positive integer, got {image_size!r}")
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    crop = _check_crop(crop)
+
+    people = {name: files for name, files in _list_people(root).items() if files}
+    if not people:
+        raise ValueError(f"face folder {str(root)!r} has no sub-folder with images in it")
+    people = {n: f for n, f in people.items() if len(f) >= min_faces_per_person}
+    if max_people is not None:
+        keep = sorted(people, key=lambda n: (-len(people[n]), n))[:max_people]
+        people = {n: people[n] for n in sorted(keep)}
+    if len(people) < 2:
+        raise ValueError(
+            f"face folder {str(root)!r} gives {len(people)} person(s) with "
+            f"min_faces_per_person={min_faces_per_person}, max_people={max_people}; "
+            "a classifier needs at least 2 people"
+        )
+
+    images, target, filenames, bad = [], [], [], []
+    for label, (name, files) in enumerate(people.items()):
+        for file in files:
+            try:
+                images.append(_read_face(file, crop, image_size))
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+                if on_error == "raise":
+                    raise ValueError(f"cannot read image {str(file)!r}: {exc}") from exc
+                bad.append(file)
+                continue
+            target.append(label)
+            filenames.append(str(file))
+    if bad:
+        warnings.warn(
+            f"skipped {len(bad)} unreadable image(s) in {str(root)!r}, e.g. {str(bad[0])!r}",
+            UserWarning,
+            stacklevel=2,
+        )
+    if not images:
+        raise ValueError(f"no readable image in face folder {str(root)!r}")
+    return make_bunch(
+        np.stack(images),
+        target,
+        list(people),
+        return_X_y=return_X_y,
+        filenames=np.array(filenames),
+        DESCR=f"Faces read from {root} ({len(people)} people, {len(images)} images).",
+    )

@@ -1,0 +1,189 @@
+"""The exercise's two network families as scikit-learn classifiers."""
+
+from ._base import BaseNetClassifier
+from .nets import CNN, FCNet
+
+_SHARED_PARAMS_DOC = """
+    lr : float, default=0.001
+        Learning rate (Keras's Adam default).
+    max_epochs : int, default=30
+        Training epochs (the exercise's 30).
+    batch_size : int, default=128
+        Mini-batch size (the exercise's 128).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer class, default="adam"
+        The optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best epoch's weights.
+        The validation set is ``X_valid`` passed to ``fit`` or else a
+        stratified ``validation_fraction`` of X.
+    validation_fraction : float, default=0.1
+        Part of X held out for early stopping when no ``X_valid`` is given.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs.
+    augment : bool, default=False
+        Random horizontal flips and shifts of up to 4 pixels on every
+        training batch (needs image input). Off for the seed's models.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss, as in scikit-learn's classifiers.
+    image_shape : tuple of int, default=None
+        (height, width, channels) of flat input; inferred from image input
+        or from a square RGB width (6912 -> (48, 48, 3)) when None.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, dropout and augmentation:
+        the same seed and data give identical predictions on CPU.
+    device : {"cpu", "cuda", "cuda:N", "mps", "auto"}, default="cpu"
+        Where to train; "auto" picks CUDA when available.
+    n_threads : int, default=None
+        Torch threads while fitting and predicting (None leaves torch's
+        setting); set it to avoid oversubscription in parallel searches.
+    verbose : int, default=0
+        0 silent, 1 a line per epoch, 2 also a progress bar per epoch.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (e.g. ``skorch.callbacks.TensorBoard``).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen in ``fit``.
+    n_features_in_ : int
+        Number of (flattened) input features.
+    image_shape_ : tuple of int or None
+        Image shape the network was built for.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net (its ``module_`` is the PyTorch network).
+    history_ : skorch.History
+        Per-epoch ``train_loss``, ``train_acc``, ``valid_loss``, ``valid_acc``
+        (with a validation set) and ``dur`` (seconds).
+    n_epochs_ : int
+        Epochs actually trained (fewer after early stopping or Ctrl-C).
+    interrupted_ : bool
+        Whether Ctrl-C ended training early (the weights reached are kept).
+"""
+
+
+class FCNetClassifier(BaseNetClassifier):
+    __doc__ = """Fully connected network classifier (the exercise's part 1).
+
+    ``hidden_layer_sizes=()`` is the softmax model ``only_fc``;
+    ``(400, 200)`` is ``fc_with_hidden``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(400, 200)
+        Units of the hidden ReLU layers.
+    dropout : float, default=0.0
+        Dropout rate after every hidden layer.
+    batchnorm : bool, default=False
+        Batch normalization after every hidden dense layer, before the ReLU.
+    """ + _SHARED_PARAMS_DOC + """
+    Examples
+    --------
+    >>> from facenet_sk import FCNetClassifier
+    >>> from facenet_sk.datasets import make_synthetic_faces
+    >>> X, y = make_synthetic_faces(n_per_person=20, return_X_y=True)
+    >>> clf = FCNetClassifier(max_epochs=2, random_state=0).fit(X / 255, y)
+    >>> clf.predict(X[:3] / 255).shape
+    (3,)
+    """
+
+    def __init__(self, hidden_layer_sizes=(400, 200), *, dropout=0.0, batchnorm=False,
+                 lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
+                 augment=False, class_weight=None, image_shape=None, random_state=None,
+                 device="cpu", n_threads=None, verbose=0, callbacks=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.augment = augment
+        self.class_weight = class_weight
+        self.image_shape = image_shape
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _module(self, n_features, n_classes, image_shape):
+        sizes = tuple(self.hidden_layer_sizes)
+        if any(not isinstance(s, int) or s < 1 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}")
+        return FCNet(n_features, n_classes, sizes, dropout=self.dropout,
+                     batchnorm=self.batchnorm)
+
+
+class CNNClassifier(BaseNetClassifier):
+    __doc__ = """Convolutional network classifier (the exercise's part 2).
+
+    conv 32-32 / pool / conv 64-64 / pool / dense 200 / dense n_classes,
+    3x3 'same' convolutions, ReLU, 2x2 max-pooling. ``dropout=0.3`` is
+    ``cnn_dropout``; adding ``batchnorm=True`` is ``cnn_dropout_batchnorm``.
+
+    Parameters
+    ----------
+    conv_filters : tuple of int, default=(32, 64)
+        Filters of the two convolution blocks (two convolutions each).
+    dense_units : int, default=200
+        Units of the hidden dense layer.
+    dropout : float, default=0.0
+        Dropout rate after each pooling and after the hidden dense layer.
+    batchnorm : bool, default=False
+        Batch normalization after every convolution and the hidden dense
+        layer, before the ReLU (Keras's momentum 0.99 and epsilon 0.001).
+    """ + _SHARED_PARAMS_DOC + """
+    Examples
+    --------
+    >>> from facenet_sk import CNNClassifier
+    >>> from facenet_sk.datasets import make_synthetic_faces
+    >>> faces = make_synthetic_faces(n_per_person=20)
+    >>> clf = CNNClassifier(max_epochs=1, random_state=0).fit(faces.images / 255, faces.target)
+    >>> clf.image_shape_
+    (48, 48, 3)
+    """
+
+    _needs_image_shape = True
+
+    def __init__(self, conv_filters=(32, 64), dense_units=200, *, dropout=0.0, batchnorm=False,
+                 lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
+                 augment=False, class_weight=None, image_shape=None, random_state=None,
+                 device="cpu", n_threads=None, verbose=0, callbacks=None):
+        self.conv_filters = conv_filters
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.augment = augment
+        self.class_weight = class_weight
+        self.image_shape = image_shape
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    def _module(self, n_features, n_classes, image_shape):
+        filters = tuple(self.conv_filters)
+        if any(not isinstance(f, int) or f < 1 for f in filters) or not filters:
+            raise ValueError(f"conv_filters must be positive integers, got {filters!r}")
+        if not isinstance(self.dense_units, int) or self.dense_units < 1:
+            raise ValueError(f"dense_units must be a positive integer, got {self.dense_units!r}")
+        return CNN(image_shape, n_classes, filters, self.dense_units, dropout=self.dropout,
+                   batchnorm=self.batchnorm)

@@ -1,0 +1,185 @@
+"""The exercise's networks as PyTorch modules.
+
+Both families take flat float32 input of shape (n, height * width * 3), the
+row-major (H, W, C) flattening the loaders return, so that one batch format
+serves every network and a ``StandardScaler`` in front of them sees plain
+features. Layers are named the way Keras names them, so that
+:func:`facenet_sk.summary` reads like the course's model summaries.
+"""
+
+import math
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+# Keras's BatchNormalization defaults: momentum 0.99 keeps 99 % of the running
+# statistics per step, which is PyTorch's momentum=0.01.
+BN_MOMENTUM = 0.01
+BN_EPS = 1e-3
+# Keras's he_normal draws from a normal truncated at 2 standard deviations and
+# rescales by this factor so that the truncated draw keeps std sqrt(2 / fan_in).
+_TRUNCATED_STD_FACTOR = 0.87962566103423978
+
+
+def he_normal_(module):
+    """Initialise a Linear or Conv2d layer like Keras's ``he_normal``, zero bias.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = he_normal_(nn.Linear(6912, 8))
+    >>> float(layer.bias.abs().sum())
+    0.0
+    """
+    fan_in = module.weight[0].numel()
+    std = math.sqrt(2.0 / fan_in) / _TRUNCATED_STD_FACTOR
+    nn.init.trunc_normal_(module.weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
+    if module.bias is not None:
+        nn.init.zeros_(module.bias)
+    return module
+
+
+class _Layers:
+    """Collects layers under Keras-style names: dense_1, activation_2, ..."""
+
+    def __init__(self):
+        self.layers = OrderedDict()
+        self._counts = {}
+
+    def add(self, kind, layer):
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        self.layers[f"{kind}_{self._counts[kind]}"] = layer
+
+
+class ImageFromFlat(nn.Module):
+    """Reshape flat (n, H*W*C) rows into NCHW images stored channels-last.
+
+    The permute is free (a view), and its strides are exactly PyTorch's
+    ``channels_last`` layout, the fast layout for convolutions on CPU.
+    """
+
+    def __init__(self, image_shape):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+
+    def forward(self, x):
+        return x.reshape(-1, *self.image_shape).permute(0, 3, 1, 2)
+
+    def extra_repr(self):
+        return f"image_shape={self.image_shape}"
+
+
+class FlattenHWC(nn.Module):
+    """Flatten NCHW feature maps in (H, W, C) order, as Keras's Flatten does."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+
+class FCNet(nn.Sequential):
+    """Fully connected network: no hidden layer is the softmax model ``only_fc``.
+
+    Parameters
+    ----------
+    n_features : int
+        Input size (6912 for 48x48 RGB images).
+    n_classes : int
+        Number of output logits.
+    hidden_layer_sizes : tuple of int, default=(400, 200)
+        Units of the hidden layers, each followed by ReLU.
+    dropout : float, default=0.0
+        Dropout rate after every hidden activation (0 adds no layer).
+    batchnorm : bool, default=False
+        Batch normalization after every hidden dense layer, before the ReLU.
+
+    Examples
+    --------
+    >>> net = FCNet(6912, 8, hidden_layer_sizes=(400, 200))
+    >>> sum(p.numel() for p in net.parameters())
+    2847008
+    """
+
+    def __init__(self, n_features, n_classes, hidden_layer_sizes=(400, 200), dropout=0.0,
+                 batchnorm=False):
+        built = _Layers()
+        width = n_features
+        for units in hidden_layer_sizes:
+            built.add("dense", he_normal_(nn.Linear(width, units)))
+            if batchnorm:
+                built.add("batch_normalization",
+                          nn.BatchNorm1d(units, eps=BN_EPS, momentum=BN_MOMENTUM))
+            built.add("activation", nn.ReLU())
+            if dropout:
+                built.add("dropout", nn.Dropout(dropout))
+            width = units
+        built.add("dense", he_normal_(nn.Linear(width, n_classes)))
+        super().__init__(built.layers)
+        self.input_shape = (n_features,)
+
+
+class CNN(nn.Sequential):
+    """The exercise's CNN: conv-conv-pool, conv-conv-pool, dense, dense.
+
+    Convolutions are 3x3 with 'same' padding and ReLU; pooling is 2x2 max.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        (height, width, channels) of the input images.
+    n_classes : int
+        Number of output logits.
+    conv_filters : tuple of int, default=(32, 64)
+        Filters of the two convolution blocks (two convolutions each).
+    dense_units : int, default=200
+        Units of the hidden dense layer.
+    dropout : float, default=0.0
+        Dropout rate after each pooling and after the hidden dense layer.
+    batchnorm : bool, default=False
+        Batch normalization after every convolution and the hidden dense
+        layer, before the ReLU.
+
+    Examples
+    --------
+    >>> net = CNN((48, 48, 3), 8)
+    >>> sum(p.numel() for p in net.parameters())
+    1910576
+    """
+
+    def __init__(self, image_shape, n_classes, conv_filters=(32, 64), dense_units=200,
+                 dropout=0.0, batchnorm=False):
+        height, width, channels = image_shape
+        built = _Layers()
+        built.add("reshape", ImageFromFlat(image_shape))
+        for filters in conv_filters:
+            for _ in range(2):
+                built.add("conv2d", he_normal_(nn.Conv2d(channels, filters, 3, padding="same")))
+                if batchnorm:
+                    built.add("batch_normalization",
+                              nn.BatchNorm2d(filters, eps=BN_EPS, momentum=BN_MOMENTUM))
+                built.add("activation", nn.ReLU())
+                channels = filters
+            built.add("max_pooling2d", nn.MaxPool2d(2))
+            if dropout:
+                built.add("dropout", nn.Dropout(dropout))
+            height, width = height // 2, width // 2
+        if height < 1 or width < 1:
+            raise ValueError(
+                f"image_shape {tuple(image_shape)} is too small for {len(conv_filters)} "
+                "2x2 poolings"
+            )
+        built.add("flatten", FlattenHWC())
+        built.add("dense", he_normal_(nn.Linear(height * width * channels, dense_units)))
+        if batchnorm:
+            built.add("batch_normalization",
+                      nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=BN_MOMENTUM))
+        built.add("activation", nn.ReLU())
+        if dropout:
+            built.add("dropout", nn.Dropout(dropout))
+        built.add("dense", he_normal_(nn.Linear(dense_units, n_classes)))
+        super().__init__(built.layers)
+        self.input_shape = (math.prod(image_shape),)
+        self.image_shape = tuple(image_shape)
+        # Weights in channels_last match the layout of ImageFromFlat's output,
+        # so no convolution has to reorder its input.
+        self.to(memory_format=torch.channels_last)
