@@ -128,27 +128,22 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                              f"got {self.device!r}")
 
     # ---------------------------------------------------------------- input
-    def _check_X(self, X, *, reset, y=None):
-        """Validate X (and y): float32 2-D features and, at fit, the image shape."""
-        image_shape = None
-        if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4:
-            image_shape = tuple(int(s) for s in X.shape[1:])
-            X = np.asarray(X).reshape(len(X), -1)
-        fitted_shape = getattr(self, "image_shape_", None)
-        if not reset and image_shape is not None and fitted_shape is not None \
-                and image_shape != fitted_shape:
+    def _check_X(self, X):
+        """Validate X for prediction: float32 2-D features of the fitted shape."""
+        X, image_shape = _flatten_images(X)
+        if image_shape is not None and self.image_shape_ is not None \
+                and image_shape != self.image_shape_:
             raise ValueError(f"X has images of shape {image_shape}, but {type(self).__name__} "
-                             f"was fitted on images of shape {fitted_shape}")
-        kwargs = dict(reset=reset, dtype=np.float32, ensure_min_samples=1)
-        if y is not None:
-            X, y = validate_data(self, X, y, **kwargs)
-        else:
-            X = validate_data(self, X, **kwargs)
-        if not X.flags.writeable:  # torch refuses to wrap read-only memory
-            X = X.copy()
-        if reset:
-            self.image_shape_ = self._resolve_image_shape(image_shape, X.shape[1])
-        return X if y is None else (X, y)
+                             f"was fitted on images of shape {self.image_shape_}")
+        return _writeable(validate_data(self, X, reset=False, dtype=np.float32))
+
+    def _check_X_y(self, X, y):
+        """Validate training data; set ``n_features_in_``, ``classes_``, ``image_shape_``."""
+        X, image_shape = _flatten_images(X)
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        y = self._encode_y(y)
+        self.image_shape_ = self._resolve_image_shape(image_shape, X.shape[1])
+        return _writeable(X), y
 
     def _resolve_image_shape(self, given, n_features):
         """The image shape from X, the ``image_shape`` parameter, or the width."""
@@ -185,7 +180,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if X_valid is not None:
             if y_valid is None:
                 raise ValueError("X_valid was given without y_valid")
-            X_valid = self._check_X(X_valid, reset=False)
+            X_valid = self._check_X(X_valid)
             y_valid = np.asarray(y_valid)
             if len(y_valid) != len(X_valid):
                 raise ValueError(f"X_valid has {len(X_valid)} samples but y_valid has "
@@ -226,8 +221,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
-        X, y = self._check_X(X, reset=True, y=y)
-        y = self._encode_y(y)
+        X, y = self._check_X_y(X, y)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         X, y, X_valid, y_valid = self._validation_data(X, y, X_valid, y_valid, seed)
         device = _resolve_device(self.device)
@@ -310,7 +304,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = self._check_X(X, reset=False)
+        X = self._check_X(X)
         with torch_threads(self.n_threads):
             return self.net_.predict_proba(TensorDataset(torch.from_numpy(X)))
 
@@ -325,6 +319,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
+        check_is_fitted(self)
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     # ------------------------------------------------------------- helpers
@@ -361,6 +356,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def _flatten_images(X):
+    """Flatten (n, H, W, C) images row-major; return (X, (H, W, C) or None)."""
+    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4:
+        return np.asarray(X).reshape(len(X), -1), tuple(int(s) for s in X.shape[1:])
+    return X, None
+
+
+def _writeable(X):
+    """torch cannot wrap read-only memory (e.g. a memory-mapped file): copy it."""
+    return X if X.flags.writeable else X.copy()
 
 
 def _silent(*args, **kwargs):

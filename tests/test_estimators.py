@@ -1,0 +1,223 @@
+"""The network classifiers in scikit-learn's tools: searches, pipelines, persistence."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from skorch.callbacks import Callback
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from facenet_sk import CNNClassifier, FCNetClassifier
+from facenet_sk.datasets import make_synthetic_faces
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return make_synthetic_faces(n_people=4, n_per_person=21, image_size=16, random_state=1)
+
+
+def small_cnn(**params):
+    defaults = dict(conv_filters=(4, 8), dense_units=16, max_epochs=3, batch_size=16,
+                    random_state=0)
+    return CNNClassifier(**{**defaults, **params})
+
+
+def small_fc(**params):
+    defaults = dict(hidden_layer_sizes=(32,), max_epochs=3, batch_size=16, random_state=0)
+    return FCNetClassifier(**{**defaults, **params})
+
+
+@pytest.mark.parametrize("make", [small_fc, small_cnn])
+def test_fit_predict_score(faces, make):
+    X = faces.data / 255.0
+    clf = make(max_epochs=15, lr=0.01)
+    assert clf.fit(X, faces.target) is clf
+    assert clf.n_features_in_ == 16 * 16 * 3
+    assert clf.image_shape_ == (16, 16, 3)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    # 15 epochs on 84 images: far above the 0.25 of chance on its own data.
+    assert clf.score(X, faces.target) > 0.6
+    assert clf.n_epochs_ == 15 and len(clf.history_) == 15
+    assert {"train_loss", "train_acc", "dur"} <= set(clf.history_[-1])
+
+
+def test_string_labels_come_back(faces):
+    names = faces.target_names[faces.target]
+    clf = small_fc().fit(faces.data / 255.0, names)
+    assert list(clf.classes_) == sorted(set(names))
+    assert clf.predict(faces.data[:5] / 255.0).dtype == clf.classes_.dtype
+    assert set(clf.predict(faces.data / 255.0)) <= set(names)
+
+
+def test_images_and_flat_input_give_the_same_model(faces):
+    X_images = faces.images / 255.0
+    by_images = small_cnn().fit(X_images, faces.target)
+    by_flat = small_cnn().fit(faces.data / 255.0, faces.target)
+    np.testing.assert_array_equal(by_images.predict_proba(X_images),
+                                  by_flat.predict_proba(faces.data / 255.0))
+    # A model fitted on images predicts flat rows of the same pixels, and back.
+    np.testing.assert_array_equal(by_images.predict_proba(faces.data / 255.0),
+                                  by_flat.predict_proba(X_images))
+
+
+@pytest.mark.parametrize("make", [small_fc, small_cnn])
+def test_random_state_makes_fits_identical(faces, make):
+    X = faces.data / 255.0
+    a = make(dropout=0.3).fit(X, faces.target)
+    b = make(dropout=0.3).fit(X, faces.target)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.history_[:, "train_loss"] == b.history_[:, "train_loss"]
+    c = make(dropout=0.3).set_params(random_state=1).fit(X, faces.target)
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_fit_leaves_the_global_torch_rng_alone(faces):
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    small_fc().fit(faces.data / 255.0, faces.target)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_pipeline_with_standard_scaler(faces):
+    pipe = make_pipeline(StandardScaler(), small_cnn(max_epochs=8, lr=0.003))
+    pipe.fit(faces.data, faces.target)
+    assert pipe.score(faces.data, faces.target) > 0.5
+    assert pipe.predict(faces.data).shape == (len(faces.data),)
+
+
+def test_cross_validate(faces):
+    result = cross_validate(small_fc(), faces.data / 255.0, faces.target, cv=3,
+                            return_train_score=True)
+    assert result["test_score"].shape == (3,)
+    assert np.all((0 <= result["test_score"]) & (result["test_score"] <= 1))
+
+
+@pytest.mark.parametrize("grid", [{"dropout": [0.0, 0.5]}, {"batchnorm": [False, True]}])
+def test_grid_search(faces, grid):
+    search = GridSearchCV(small_cnn(max_epochs=2), grid, cv=2).fit(faces.data / 255.0,
+                                                                    faces.target)
+    (name, values), = grid.items()
+    assert list(search.cv_results_[f"param_{name}"]) == values
+    assert search.best_params_[name] in values
+    assert getattr(search.best_estimator_, name) in values
+    assert hasattr(search.best_estimator_, "net_")
+
+
+def test_clone_keeps_params_drops_fit(faces):
+    clf = small_cnn(dropout=0.2).fit(faces.data / 255.0, faces.target)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params()
+    assert not hasattr(copy, "net_")
+
+
+@pytest.mark.parametrize("make", [small_fc, small_cnn])
+def test_pickle_and_joblib_round_trip(faces, make, tmp_path):
+    X = faces.data / 255.0
+    clf = make(batchnorm=True).fit(X, faces.target)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    joblib.dump(clf, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X),
+                                  clf.predict(X))
+
+
+def test_fixed_validation_set_shows_in_history(faces):
+    X, y = faces.data / 255.0, faces.target
+    clf = small_fc(max_epochs=4).fit(X[:60], y[:60], X_valid=X[60:], y_valid=y[60:])
+    assert len(clf.history_) == 4
+    for epoch in clf.history_:
+        assert {"valid_loss", "valid_acc", "train_acc"} <= set(epoch)
+    # The last epoch's valid_acc is the model's accuracy on that set.
+    assert clf.history_[-1, "valid_acc"] == pytest.approx(clf.score(X[60:], y[60:]))
+    assert sum(b["valid_batch_size"] for b in clf.history_[-1, "batches"]
+               if "valid_batch_size" in b) == 24
+
+
+def test_without_validation_trains_on_everything(faces):
+    clf = small_fc(max_epochs=1).fit(faces.data / 255.0, faces.target)
+    assert "valid_loss" not in clf.history_[-1]
+    n_seen = sum(b["train_batch_size"] for b in clf.history_[-1, "batches"])
+    assert n_seen == len(faces.data)
+
+
+class _RecordValidLoss(Callback):
+    """Remembers the weights of every epoch, to check early stopping's restore."""
+
+    def initialize(self):
+        self.weights = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights.append(net.module_[0].weight.detach().clone())
+
+
+def test_early_stopping_restores_the_best_epoch(faces):
+    X, y = faces.data / 255.0, faces.target
+    recorder = _RecordValidLoss()
+    # A large learning rate makes the validation loss bounce, so stopping happens.
+    clf = small_fc(max_epochs=40, lr=0.05, early_stopping=True, n_iter_no_change=3,
+                   callbacks=[recorder]).fit(X, y)
+    losses = clf.history_[:, "valid_loss"]
+    best = int(np.argmin(losses))
+    assert clf.n_epochs_ < 40
+    assert clf.n_epochs_ == best + 1 + 3
+    restored = clf.net_.module_[0].weight.detach()
+    np.testing.assert_array_equal(restored, recorder.weights[best])
+    assert not np.array_equal(restored, recorder.weights[-1])
+
+
+def test_early_stopping_split_is_stratified(faces):
+    clf = small_fc(max_epochs=1, early_stopping=True, validation_fraction=0.25)
+    clf.fit(faces.data / 255.0, faces.target)
+    n_valid = sum(b["valid_batch_size"] for b in clf.history_[-1, "batches"]
+                  if "valid_batch_size" in b)
+    assert n_valid == 21
+
+
+def test_class_weight_balanced_changes_the_loss(faces):
+    X, y = faces.data / 255.0, faces.target
+    keep = (y != 0) | (np.arange(len(y)) % 5 == 0)
+    plain = small_fc().fit(X[keep], y[keep])
+    weighted = small_fc(class_weight="balanced").fit(X[keep], y[keep])
+    weight = weighted.net_.criterion_.weight
+    assert weight[0] > weight[1]
+    assert plain.net_.criterion_.weight is None
+
+
+def test_augment_changes_training_but_not_prediction_shape(faces):
+    X = faces.images / 255.0
+    plain = small_cnn().fit(X, faces.target)
+    augmented = small_cnn(augment=True).fit(X, faces.target)
+    assert plain.history_[:, "train_loss"] != augmented.history_[:, "train_loss"]
+    assert augmented.predict(X).shape == (len(X),)
+
+
+def test_n_threads_is_restored(faces):
+    import torch
+
+    before = torch.get_num_threads()
+    small_fc(n_threads=1).fit(faces.data / 255.0, faces.target)
+    assert torch.get_num_threads() == before
+
+
+def test_interrupt_keeps_the_weights_reached(faces):
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    clf = small_fc(max_epochs=10, callbacks=[Interrupt()]).fit(faces.data / 255.0,
+                                                                faces.target)
+    assert clf.interrupted_
+    assert clf.n_epochs_ == 2
+    assert clf.predict(faces.data[:3] / 255.0).shape == (3,)
