@@ -1,5 +1,7 @@
 """A stratified train / valid / test split for data sets without a fixed one."""
 
+from numbers import Integral
+
 from sklearn.model_selection import train_test_split
 
 
@@ -38,8 +40,9 @@ def train_valid_test_split(X, y, *, valid_size=1 / 7, test_size=1 / 7, random_st
     (2000, 400, 400)
     """
     n = len(y)
-    n_valid = valid_size if isinstance(valid_size, int) else round(valid_size * n)
-    n_test = test_size if isinstance(test_size, int) else round(test_size * n)
+    # Integral, not int: numpy integers (an element of an array of counts) are counts too.
+    n_valid = valid_size if isinstance(valid_size, Integral) else round(valid_size * n)
+    n_test = test_size if isinstance(test_size, Integral) else round(test_size * n)
     if n_valid < 1 or n_test < 1 or n_valid + n_test >= n:
         raise ValueError(
             f"valid_size={valid_size!r} and test_size={test_size!r} must each give at least "

@@ -3,7 +3,6 @@
 import http.client
 import os
 import tempfile
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -84,7 +83,9 @@ def _copy_url(url, out, *, progress, timeout):
         raise DownloadError(
             f"download from {url} was cut off after {len(exc.partial)} more bytes"
         ) from exc
-    except (urllib.error.URLError, http.client.HTTPException, TimeoutError) as exc:
+    except (OSError, http.client.HTTPException) as exc:
+        # OSError covers URLError and timeouts, and also the socket errors a
+        # read can raise mid-body (a connection reset by the server).
         raise DownloadError(f"download from {url} failed: {exc}") from exc
     if expected is not None and received != expected:
         raise DownloadError(

@@ -240,7 +240,9 @@ def make_synthetic_faces(
         for start in range(0, len(person), _CHUNK)
     ])
 
-    n_train = round(n_per_person * 5 / 7)
+    # At least one valid and one test image per person, even for 3 to 5 images
+    # (where 5/7 rounded up would leave the test split empty).
+    n_train = min(round(n_per_person * 5 / 7), n_per_person - 2)
     n_valid = max(1, round(n_per_person / 7))
     rank = np.tile(np.arange(n_per_person), n_people)
     split = np.where(rank < n_train, "train", np.where(rank < n_train + n_valid, "valid", "test"))

@@ -1,0 +1,58 @@
+"""Shared fixtures: where the real faces live, and a writer of small "8 faces" files."""
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+#: The real LFW subset, relative to the repository root (overridden by FACENET_SK_LFW).
+_DEFAULT_LFW = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw_deepfunneled"
+
+
+@pytest.fixture
+def lfw_root():
+    """Path of the real LFW faces folder; skip without it, but fail on CI (CI=true)."""
+    root = Path(os.environ.get("FACENET_SK_LFW") or _DEFAULT_LFW)
+    if not root.is_dir():
+        reason = f"real LFW faces folder {str(root)!r} is absent (set FACENET_SK_LFW)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI must not skip the real-data tests")
+        pytest.skip(reason)
+    return root
+
+
+def _write_eight_faces_h5(path, n_per_split=(16, 4, 4), n_classes=8, *, image_size=48,
+                          dtype=np.uint8, one_hot=False, seed=0, overrides=None):
+    """Write a small HDF5 file in the course's layout and return its path.
+
+    Labels cycle through ``0..n_classes-1`` so every class appears in every
+    split that has ``n_classes`` images or more. ``overrides`` maps a key to an
+    array that replaces (or adds) that dataset, or to None to leave it out.
+    """
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for subset, n in zip(("train", "valid", "test"), n_per_split):
+        images = rng.integers(0, 256, (n, image_size, image_size, 3)).astype(dtype)
+        labels = np.arange(n) % n_classes
+        if one_hot:
+            labels = np.eye(n_classes, dtype=np.float32)[labels]
+        arrays[f"X_{subset}_8_faces"] = images
+        arrays[f"Y_{subset}_8_faces"] = labels
+    for key, value in (overrides or {}).items():
+        if value is None:
+            arrays.pop(key, None)
+        else:
+            arrays[key] = value
+    path = Path(path)
+    with h5py.File(path, "w") as h5:
+        for key, value in arrays.items():
+            h5.create_dataset(key, data=value)
+    return path
+
+
+@pytest.fixture
+def write_eight_faces_h5():
+    """The writer :func:`_write_eight_faces_h5`, as a fixture for any test module."""
+    return _write_eight_faces_h5
