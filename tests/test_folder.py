@@ -326,6 +326,18 @@ def test_on_error_skip_warns_with_count_and_skips(corrupt_root):
     np.testing.assert_array_equal(faces.target, [0, 0, 1, 1])
 
 
+def test_skipped_files_count_against_min_faces_per_person(corrupt_root):
+    # 'a' and 'b' have 3 image files each but only 2 readable ones.
+    (corrupt_root / "c").mkdir()
+    for i in range(3):
+        _solid(GREEN).save(corrupt_root / "c" / f"{i}.jpg")
+    with pytest.warns(UserWarning, match="skipped 2"):
+        faces = load_face_folder(corrupt_root, on_error="skip", min_faces_per_person=2)
+    assert list(faces.target_names) == ["a", "b", "c"]
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="1 person"):
+        load_face_folder(corrupt_root, on_error="skip", min_faces_per_person=3)
+
+
 def test_bad_on_error(corrupt_root):
     with pytest.raises(ValueError, match="on_error"):
         load_face_folder(corrupt_root, on_error="ignore")

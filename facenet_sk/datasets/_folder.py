@@ -61,6 +61,21 @@ def _list_people(root):
     return people
 
 
+def _select_people(root, people, min_faces_per_person, max_people):
+    """Keep the people with enough images (and the ``max_people`` largest), by name."""
+    people = {n: f for n, f in people.items() if len(f) >= max(min_faces_per_person, 1)}
+    if max_people is not None:
+        keep = sorted(people, key=lambda n: (-len(people[n]), n))[:max_people]
+        people = {n: people[n] for n in sorted(keep)}
+    if len(people) < 2:
+        raise ValueError(
+            f"face folder {str(root)!r} gives {len(people)} person(s) with "
+            f"min_faces_per_person={min_faces_per_person}, max_people={max_people}; "
+            "a classifier needs at least 2 people"
+        )
+    return people
+
+
 def load_face_folder(
     root,
     *,
@@ -128,42 +143,34 @@ def load_face_folder(
     people = {name: files for name, files in _list_people(root).items() if files}
     if not people:
         raise ValueError(f"face folder {str(root)!r} has no sub-folder with images in it")
-    people = {n: f for n, f in people.items() if len(f) >= min_faces_per_person}
-    if max_people is not None:
-        keep = sorted(people, key=lambda n: (-len(people[n]), n))[:max_people]
-        people = {n: people[n] for n in sorted(keep)}
-    if len(people) < 2:
-        raise ValueError(
-            f"face folder {str(root)!r} gives {len(people)} person(s) with "
-            f"min_faces_per_person={min_faces_per_person}, max_people={max_people}; "
-            "a classifier needs at least 2 people"
-        )
+    people = _select_people(root, people, min_faces_per_person, max_people)
 
-    images, target, filenames, bad = [], [], [], []
-    for label, (name, files) in enumerate(people.items()):
+    faces, bad = {}, []
+    for name, files in people.items():
+        faces[name] = []
         for file in files:
             try:
-                images.append(_read_face(file, crop, image_size))
+                faces[name].append((_read_face(file, crop, image_size), str(file)))
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
                 if on_error == "raise":
                     raise ValueError(f"cannot read image {str(file)!r}: {exc}") from exc
                 bad.append(file)
-                continue
-            target.append(label)
-            filenames.append(str(file))
     if bad:
         warnings.warn(
             f"skipped {len(bad)} unreadable image(s) in {str(root)!r}, e.g. {str(bad[0])!r}",
             UserWarning,
             stacklevel=2,
         )
-    if not images:
-        raise ValueError(f"no readable image in face folder {str(root)!r}")
+        # Skipped files may take a person below the thresholds: select again.
+        faces = _select_people(root, faces, min_faces_per_person, max_people)
+    images = [image for items in faces.values() for image, _ in items]
+    target = [label for label, items in enumerate(faces.values()) for _ in items]
+    filenames = [file for items in faces.values() for _, file in items]
     return make_bunch(
         np.stack(images),
         target,
-        list(people),
+        list(faces),
         return_X_y=return_X_y,
         filenames=np.array(filenames),
-        DESCR=f"Faces read from {root} ({len(people)} people, {len(images)} images).",
+        DESCR=f"Faces read from {root} ({len(faces)} people, {len(images)} images).",
     )
