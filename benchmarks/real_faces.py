@@ -1,0 +1,116 @@
+"""The networks against the classic baselines on real faces (LFW), with a fixed protocol.
+
+Protocol (kept fixed so that runs compare):
+
+- LFW-7: the 7 people of ``lfw_deepfunneled`` with >= 70 images (1,288 images);
+  LFW-19: all 19 people (1,867 images, heavily imbalanced).
+- ``load_face_folder(root, crop=(60, 60, 190, 190))``: 48x48 RGB face crops.
+- A stratified 75/25 train/test split with ``random_state=42``; the networks
+  monitor a stratified 10 % of the training side (``X_valid``) and train on the
+  other 90 %; the baselines train on the whole training side.
+- The five seed networks (StandardScaler + network, 30 epochs, Adam 1e-3, batch
+  128), the best configuration (``cnn_dropout_batchnorm`` with augmentation and
+  balanced class weights, 60 epochs), logistic regression on standardized
+  pixels and scikit-learn's eigenfaces example (PCA 150 whitened + RBF SVC).
+- Reported: accuracy and balanced accuracy on the test part.
+
+Usage::
+
+    python benchmarks/real_faces.py [--root PATH] [--out DIR] [--sets lfw7,lfw19]
+"""
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from facenet_sk import (MODEL_NAMES, compare_models, eigenfaces_baseline,
+                        logistic_regression_baseline, make_model)
+from facenet_sk.datasets import load_face_folder
+from facenet_sk.plotting import plot_accuracy_bars, plot_learning_curves
+from facenet_sk.report import write_report
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw_deepfunneled"
+CROP = (60, 60, 190, 190)
+SETS = {"lfw7": 70, "lfw19": 0}
+#: The best facenet_sk configuration found on LFW-7 (see docs/results.rst).
+BEST_PARAMS = dict(dropout=0.3, batchnorm=True, augment=True, class_weight="balanced",
+                   max_epochs=60)
+
+
+def lfw_split(root, min_faces_per_person, random_state=42):
+    """(X_train, X_test, y_train, y_test, target_names) of the fixed protocol."""
+    faces = load_face_folder(root, crop=CROP, min_faces_per_person=min_faces_per_person)
+    X_train, X_test, y_train, y_test = train_test_split(
+        faces.data, faces.target, test_size=0.25, stratify=faces.target,
+        random_state=random_state)
+    return X_train, X_test, y_train, y_test, faces.target_names
+
+
+def protocol_models(epochs=30, best_epochs=BEST_PARAMS["max_epochs"], random_state=0):
+    """The models of the protocol, by name."""
+    models = {name: make_pipeline(StandardScaler(), make_model(
+        name, max_epochs=epochs, random_state=random_state)) for name in MODEL_NAMES}
+    models["cnn_best"] = make_pipeline(StandardScaler(), make_model(
+        "cnn_dropout_batchnorm", **{**BEST_PARAMS, "max_epochs": best_epochs},
+        random_state=random_state))
+    models["logistic_regression"] = logistic_regression_baseline()
+    models["eigenfaces_svm"] = eigenfaces_baseline()
+    return models
+
+
+def run(root, name, min_faces, *, epochs, best_epochs, out):
+    X_train, X_test, y_train, y_test, names = lfw_split(root, min_faces)
+    # The networks watch a stratified 10 % of the training side.
+    X_fit, X_valid, y_fit, y_valid = train_test_split(
+        X_train, y_train, test_size=0.1, stratify=y_train, random_state=42)
+    models = protocol_models(epochs, best_epochs)
+    networks = {k: v for k, v in models.items() if k in MODEL_NAMES or k == "cnn_best"}
+    baselines = {k: v for k, v in models.items() if k not in networks}
+    start = time.perf_counter()
+    nets = compare_models(networks, X_fit, y_fit, X_test, y_test, X_valid=X_valid,
+                          y_valid=y_valid)
+    base = compare_models(baselines, X_train, y_train, X_test, y_test)
+    elapsed = time.perf_counter() - start
+    import pandas as pd
+
+    table = pd.concat([nets, base], ignore_index=True)
+    fitted = {**nets.attrs["models"], **base.attrs["models"]}
+    table["test_balanced_accuracy"] = [
+        balanced_accuracy_score(y_test, fitted[m].predict(X_test)) for m in table["model"]]
+    table.attrs["models"] = fitted
+    print(f"\n{name}: {len(names)} people, {len(y_train)} train / {len(y_test)} test images, "
+          f"{elapsed:.0f} s")
+    print(table.drop(columns=["valid_accuracy"]).to_string(
+        index=False, float_format=lambda v: f"{v:.3f}"))
+    write_report(table, Path(out) / name,
+                 figures={"accuracy": plot_accuracy_bars(table),
+                          "learning_curves": plot_learning_curves(nets)},
+                 title=f"facenet_sk on {name.upper()}",
+                 notes=[f"data: {root} ({len(names)} people, crop {CROP}, 48x48 RGB)",
+                        f"split: stratified 75/25, random_state=42; networks monitor 10 % of "
+                        f"the training side; {epochs} epochs (best config {best_epochs})",
+                        f"machine: {os.cpu_count()} CPU(s); total {elapsed:.0f} s"])
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", default=os.environ.get("FACENET_SK_LFW", DEFAULT_ROOT))
+    parser.add_argument("--out", default="real_faces_results")
+    parser.add_argument("--sets", default="lfw7,lfw19")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--best-epochs", type=int, default=BEST_PARAMS["max_epochs"])
+    args = parser.parse_args(argv)
+    for name in args.sets.split(","):
+        run(args.root, name, SETS[name], epochs=args.epochs, best_epochs=args.best_epochs,
+            out=args.out)
+
+
+if __name__ == "__main__":
+    main()
