@@ -1,0 +1,149 @@
+"""The notebooks in notebooks/ run from top to bottom and show what they promise.
+
+Each notebook runs in a fresh Jupyter kernel of the interpreter running the
+tests, with one epoch per network and 21 synthetic images per person
+(15/3/3; 35, i.e. 25/5/5, for the baselines, whose 150 eigenfaces need 150
+training images) so that it takes seconds, not the exercise's hour.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from facenet_sk import MODEL_NAMES  # noqa: E402
+from facenet_sk.datasets import make_synthetic_faces  # noqa: E402
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+#: Fast settings: one epoch, 21 synthetic images per person (15/3/3).
+FAST_ENV = {"FACENET_SK_EPOCHS": "1", "FACENET_SK_N_PER_PERSON": "21"}
+
+
+@pytest.fixture(scope="module")
+def kernel_dir(tmp_path_factory):
+    """A kernelspec 'python3' that runs this very interpreter, whatever else is installed."""
+    root = tmp_path_factory.mktemp("kernels")
+    spec = root / "python3"
+    spec.mkdir()
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (tests)",
+        "language": "python",
+    }))
+    return root
+
+
+def run_notebook(name, workdir, kernel_dir, env, monkeypatch):
+    """Execute notebooks/<name> in ``workdir`` with ``env`` set; return the executed notebook.
+
+    nbclient raises CellExecutionError (naming the cell and the traceback) as
+    soon as a cell fails.
+    """
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    specs = KernelSpecManager(kernel_dirs=[str(kernel_dir)])
+    assert specs.get_kernel_spec("python3").argv[0] == sys.executable
+    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)  # the kernel inherits the environment
+    nbclient.NotebookClient(nb, km=km, timeout=600,
+                            resources={"metadata": {"path": str(workdir)}}).execute()
+    return nb
+
+
+def outputs(nb):
+    """(all text the cells showed, number of PNG images they showed)."""
+    texts, n_png = [], 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                texts.append(out["text"])
+            data = out.get("data", {})
+            texts.append(data.get("text/plain", ""))
+            texts.append(data.get("text/html", ""))
+            n_png += "image/png" in data
+    return "\n".join(texts), n_png
+
+
+def test_notebooks_are_committed_without_outputs():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata.kernelspec.name == "python3", path.name
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+def test_the_four_notebooks_exist():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == [
+        "01_fully_connected.ipynb", "02_cnns.ipynb", "03_baselines.ipynb",
+        "04_grid_search.ipynb"]
+
+
+@pytest.fixture
+def run(tmp_path, kernel_dir, monkeypatch):
+    """run(name, **env): execute a notebook in tmp_path; return (text shown, PNGs shown)."""
+    def run(name, **env):
+        return outputs(run_notebook(name, tmp_path, kernel_dir, {**FAST_ENV, **env},
+                                    monkeypatch))
+    return run
+
+
+@pytest.mark.slow
+def test_01_fully_connected(run):
+    text, n_png = run("01_fully_connected.ipynb")
+    assert "synthetic faces: 8 people" in text
+    assert "Total params: 55,304" in text and "Total params: 2,847,008" in text
+    for column in ("only_fc", "fc_with_hidden", "train_accuracy", "valid_accuracy",
+                   "test_accuracy"):
+        assert column in text
+    assert n_png == 2  # the faces and the learning curves
+
+
+@pytest.mark.slow
+def test_02_cnns(run):
+    text, n_png = run("02_cnns.ipynb")
+    assert "Total params: 1,910,576" in text and "Non-trainable params: 784" in text
+    for name in ("cnn", "cnn_dropout", "cnn_dropout_batchnorm", "test_accuracy"):
+        assert name in text
+    assert n_png == 3  # learning curves, confusion matrices, accuracy bars
+
+
+@pytest.mark.slow
+def test_03_baselines(run):
+    text, n_png = run("03_baselines.ipynb", FACENET_SK_N_PER_PERSON="35")
+    for name in MODEL_NAMES + ("logistic_regression", "eigenfaces_svm", "test_accuracy"):
+        assert name in text
+    assert n_png == 1
+
+
+@pytest.mark.slow
+def test_04_grid_search(run):
+    text, n_png = run("04_grid_search.ipynb")
+    assert "param_net__dropout" in text and "mean_test_score" in text
+    assert "best: {'net__dropout':" in text and "test accuracy of the refitted best model" in text
+    assert n_png == 1
+
+
+@pytest.mark.slow
+def test_01_on_a_face_folder(run, tmp_path):
+    """FACENET_SK_FACES and FACENET_SK_CROP switch a notebook to photos in a folder."""
+    root = tmp_path / "faces"
+    faces = make_synthetic_faces(n_people=3, n_per_person=14, image_size=64, random_state=1)
+    for i, (image, label) in enumerate(zip(faces.images, faces.target)):
+        (root / f"person_{label}").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / f"person_{label}" / f"{i:03d}.png")
+    text, n_png = run("01_fully_connected.ipynb", FACENET_SK_FACES=str(root),
+                      FACENET_SK_CROP="8,8,56,56")
+    assert f"folder {root}: 3 people, 6912 features per image, 30 train / 6 valid / 6 test" \
+        in text
+    assert "fc_with_hidden" in text and n_png == 2
