@@ -1,0 +1,253 @@
+"""Training and inference throughput of facenet_sk against a hand-written loop and skorch.
+
+For each of the seed's five networks, on synthetic data of the seed's shape
+(48x48x3, 8 classes, batch 128, Adam), this measures in one process:
+
+(a) facenet_sk's estimator ``fit`` (and ``predict_proba``),
+(b) a plain PyTorch loop with the same module and optimizer (the reference),
+(c) skorch's ``NeuralNetClassifier`` with default settings on the same module,
+(d) Keras 3 on TensorFlow, when ``tensorflow`` is installed (skipped otherwise).
+
+Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
+interleaved ``--repeats`` times and the median taken, so that a noisy,
+shared machine affects all of them alike. It also reports the CNN's
+achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s.
+
+Usage::
+
+    python benchmarks/bench_fit.py                 # full run (a few minutes)
+    python benchmarks/bench_fit.py --smoke         # tiny sizes, seconds
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from facenet_sk import MODEL_NAMES, make_model
+
+N_CLASSES = 8
+
+
+def forward_flops_per_image(module, image_shape):
+    """Multiply-adds x 2 of the Linear and Conv2d layers for one image."""
+    flops = 0
+    hooks = []
+
+    def count(layer, inputs, output):
+        nonlocal flops
+        if isinstance(layer, nn.Conv2d):
+            flops += 2 * output[0].numel() * layer.in_channels * layer.kernel_size[0] \
+                * layer.kernel_size[1] // layer.groups
+        elif isinstance(layer, nn.Linear):
+            flops += 2 * layer.in_features * layer.out_features
+
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            hooks.append(layer.register_forward_hook(count))
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        module(torch.zeros(1, int(np.prod(image_shape))))
+    module.train(was_training)
+    for hook in hooks:
+        hook.remove()
+    return flops
+
+
+def matmul_gflops(size=2048, repeats=10):
+    """The machine's fp32 matrix-multiply speed (the roofline of dense layers and convs)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def hand_loop(module, X, y, epochs, batch_size, lr):
+    """Seconds per epoch of the reference loop (after a warm-up epoch)."""
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(0)
+    times = []
+    module.train()
+    for epoch in range(epochs + 1):
+        start = time.perf_counter()
+        order = torch.randperm(len(X), generator=generator)
+        for i in range(0, len(X), batch_size):
+            index = order[i:i + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(module(X[index]), y[index])
+            loss.backward()
+            optimizer.step()
+        if epoch:
+            times.append(time.perf_counter() - start)
+    return statistics.mean(times)
+
+
+def hand_predict(module, X, batch_size):
+    module.eval()
+    start = time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            module(X[i:i + batch_size]).softmax(1)
+    return time.perf_counter() - start
+
+
+def facenet_fit(name, X, y, epochs, batch_size):
+    model = make_model(name, max_epochs=epochs + 1, batch_size=batch_size, random_state=0)
+    model.fit(X, y)
+    fit_seconds = statistics.mean(model.history_[1:, "dur"])
+    start = time.perf_counter()
+    model.predict_proba(X)
+    return fit_seconds, time.perf_counter() - start, model
+
+
+def skorch_default(module, X, y, epochs, batch_size, lr):
+    from skorch import NeuralNetClassifier
+
+    net = NeuralNetClassifier(module, criterion=nn.CrossEntropyLoss,
+                              optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size,
+                              max_epochs=epochs + 1, train_split=None, verbose=0)
+    net.fit(X, y)
+    fit_seconds = statistics.mean(net.history[1:, "dur"])
+    start = time.perf_counter()
+    net.predict_proba(X)
+    return fit_seconds, time.perf_counter() - start
+
+
+def keras_fit(name, X, y, epochs, batch_size):
+    """Seconds per epoch of the seed's Keras model, or None without TensorFlow."""
+    try:
+        import keras  # noqa: F401
+        from keras import layers
+    except ImportError:
+        return None
+    conv = name.startswith("cnn")
+    model = keras.Sequential([keras.Input((48, 48, 3) if conv else (X.shape[1],))])
+    if conv:
+        for filters in (32, 64):
+            for _ in range(2):
+                model.add(layers.Conv2D(filters, 3, padding="same",
+                                        kernel_initializer="he_normal"))
+                if name.endswith("batchnorm"):
+                    model.add(layers.BatchNormalization())
+                model.add(layers.Activation("relu"))
+            model.add(layers.MaxPooling2D())
+            if "dropout" in name:
+                model.add(layers.Dropout(0.3))
+        model.add(layers.Flatten())
+        model.add(layers.Dense(200, kernel_initializer="he_normal"))
+        model.add(layers.Activation("relu"))
+    else:
+        for units in ((400, 200) if name == "fc_with_hidden" else ()):
+            model.add(layers.Dense(units, activation="relu", kernel_initializer="he_normal"))
+    model.add(layers.Dense(N_CLASSES, activation="softmax", kernel_initializer="he_normal"))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    data = X.reshape(-1, 48, 48, 3) if conv else X
+    model.fit(data, y, batch_size=batch_size, epochs=1, verbose=0)
+    start = time.perf_counter()
+    model.fit(data, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    return (time.perf_counter() - start) / epochs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-images", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--models", default=",".join(MODEL_NAMES))
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.n_images, args.epochs, args.repeats = 128, 1, 1
+    names = args.models.split(",")
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((args.n_images, 48 * 48 * 3)).astype(np.float32)
+    y = rng.integers(0, N_CLASSES, args.n_images).astype(np.int64)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    roofline = matmul_gflops(1024 if args.smoke else 2048)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"fp32 matmul {roofline:.1f} GFLOP/s; {args.n_images} images, batch "
+          f"{args.batch_size}, {args.epochs} timed epoch(s) after 1 warm-up, "
+          f"median of {args.repeats}")
+
+    rows = []
+    for name in names:
+        runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
+                "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": []}
+        flops = None
+        for _ in range(args.repeats):
+            fit_s, pred_s, model = facenet_fit(name, X, y, args.epochs, args.batch_size)
+            runs["facenet_sk"].append(fit_s)
+            runs["pred_facenet_sk"].append(pred_s)
+            module = model.net_.module_
+            flops = forward_flops_per_image(module, (48, 48, 3))
+            # Fresh modules of the same architecture for the other runs.
+            torch.manual_seed(0)
+            ref = type(module)(*_module_args(model))
+            runs["hand_loop"].append(hand_loop(ref, Xt, yt, args.epochs, args.batch_size,
+                                               1e-3))
+            runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
+            torch.manual_seed(0)
+            fit_s, pred_s = skorch_default(type(module)(*_module_args(model)), X, y,
+                                           args.epochs, args.batch_size, 1e-3)
+            runs["skorch"].append(fit_s)
+            runs["pred_skorch"].append(pred_s)
+            keras_s = None if args.smoke else keras_fit(name, X, y, args.epochs,
+                                                        args.batch_size)
+            if keras_s is not None:
+                runs["keras"].append(keras_s)
+        med = {k: statistics.median(v) if v else None for k, v in runs.items()}
+        n = args.n_images
+        row = {
+            "model": name,
+            "facenet_sk img/s": n / med["facenet_sk"],
+            "hand loop img/s": n / med["hand_loop"],
+            "skorch img/s": n / med["skorch"],
+            "keras img/s": n / med["keras"] if med["keras"] else None,
+            "vs hand loop": med["hand_loop"] / med["facenet_sk"],
+            "vs skorch": med["skorch"] / med["facenet_sk"],
+            "spread": (max(runs["facenet_sk"]) - min(runs["facenet_sk"])) / med["facenet_sk"],
+            "GFLOP/s": 3 * flops * n / med["facenet_sk"] / 1e9,
+            "pred img/s": n / med["pred_facenet_sk"],
+            "pred vs hand": med["pred_hand"] / med["pred_facenet_sk"],
+            "pred vs skorch": med["pred_skorch"] / med["pred_facenet_sk"],
+        }
+        row["roofline"] = row["GFLOP/s"] / roofline
+        rows.append(row)
+        print(f"  {name}: {row['facenet_sk img/s']:.0f} img/s, x{row['vs hand loop']:.2f} "
+              f"hand loop, x{row['vs skorch']:.2f} skorch", flush=True)
+
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    print()
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
+    if all(r["keras img/s"] is None for r in rows):
+        print("keras: not measured (install tensorflow-cpu to add it)")
+    print("GFLOP/s counts 3x the forward FLOPs per training image (forward + backward); "
+          "roofline = GFLOP/s / fp32 matmul GFLOP/s.")
+    return table
+
+
+def _module_args(model):
+    """Constructor arguments that rebuild ``model``'s module with fresh weights."""
+    module = model.net_.module_
+    if hasattr(module, "image_shape"):
+        return (module.image_shape, N_CLASSES, tuple(model.conv_filters), model.dense_units,
+                model.dropout, model.batchnorm)
+    return (module.input_shape[0], N_CLASSES, tuple(model.hidden_layer_sizes), model.dropout,
+            model.batchnorm)
+
+
+if __name__ == "__main__":
+    main()

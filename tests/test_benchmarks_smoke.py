@@ -1,0 +1,34 @@
+"""The benchmark scripts still run (tiny sizes; their figures are in benchmarks/README.md)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _run(script, *args):
+    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_bench_fit_smoke():
+    out = _run("bench_fit.py", "--smoke")
+    for column in ("facenet_sk img/s", "hand loop img/s", "skorch img/s", "vs hand loop",
+                   "vs skorch", "roofline", "pred img/s"):
+        assert column in out
+    for name in ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm"):
+        assert f"\n{name}" in out or f" {name} " in out
+    assert "fp32 matmul" in out
+
+
+@pytest.mark.slow
+def test_bench_protocol_smoke():
+    out = _run("bench_protocol.py", "--smoke")
+    assert "wall time:" in out and "peak RSS:" in out
+    assert "cnn_dropout_batchnorm" in out
