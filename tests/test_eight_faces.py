@@ -354,3 +354,10 @@ def test_data_home_that_is_a_file_is_rejected(tmp_path):
     path.write_text("x")
     with pytest.raises(NotADirectoryError, match=re.escape(str(path))):
         get_data_home(path)
+
+
+def test_target_names_cover_the_files_classes(tmp_path, write_eight_faces_h5):
+    path = write_eight_faces_h5(tmp_path / "three.hdf5", n_per_split=(6, 3, 3), n_classes=3)
+    for subset in ("train", "valid", "all"):
+        assert list(load_eight_faces(path, subset=subset).target_names) == list(
+            EIGHT_FACES_NAMES[:3])

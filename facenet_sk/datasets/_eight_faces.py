@@ -82,15 +82,18 @@ def check_eight_faces_file(path):
                 )
 
 
-def _read_subset(h5, subset):
-    x_key, y_key = _keys(subset)
-    images = h5[x_key][()]
-    labels = h5[y_key][()]
+def _read_labels(h5, subset):
+    labels = h5[_keys(subset)[1]][()]
     if labels.ndim == 2:  # one-hot labels, as Keras notebooks often store them
         labels = labels.argmax(axis=1)
+    return labels.astype(np.int64)
+
+
+def _read_subset(h5, subset):
+    images = h5[_keys(subset)[0]][()]
     if images.dtype != np.uint8:
         images = np.clip(np.rint(images), 0, 255).astype(np.uint8)
-    return images, labels.astype(np.int64)
+    return images, _read_labels(h5, subset)
 
 
 def fetch_eight_faces(*, data_home=None, url=EIGHT_FACES_URL, progress=True):
@@ -189,12 +192,14 @@ def load_eight_faces(
     parts = SUBSETS if subset == "all" else (subset,)
     with h5py.File(path, "r") as h5:
         read = [_read_subset(h5, s) for s in parts]
+        # The names cover the classes of the whole file, whatever the subset.
+        n_classes = max(int(_read_labels(h5, s).max()) for s in SUBSETS) + 1
     images = np.concatenate([r[0] for r in read])
     target = np.concatenate([r[1] for r in read])
     if target.min() < 0:
         raise LayoutError(f"{str(path)!r}: labels must be >= 0, found {target.min()}")
-    n_classes = int(target.max()) + 1
-    names = EIGHT_FACES_NAMES if n_classes <= len(EIGHT_FACES_NAMES) else range(n_classes)
+    names = EIGHT_FACES_NAMES[:n_classes] if n_classes <= len(EIGHT_FACES_NAMES) \
+        else range(n_classes)
     return make_bunch(
         images,
         target,
