@@ -1,0 +1,308 @@
+"""What the classifiers do with bad input and bad hyper-parameters: a clear error.
+
+Every case names the exact exception type and a fragment of its message, so
+that a change that swallows the error, or turns it into an obscure one from
+deep inside numpy or torch, fails here.
+"""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from facenet_sk import CNNClassifier, FCNetClassifier, make_model
+from facenet_sk.datasets import make_synthetic_faces
+
+
+def tiny_cnn(**params):
+    return CNNClassifier(**{**dict(conv_filters=(4, 8), dense_units=8, max_epochs=1,
+                                   batch_size=16, random_state=0, n_threads=1), **params})
+
+
+def tiny_fc(**params):
+    return FCNetClassifier(**{**dict(hidden_layer_sizes=(8,), max_epochs=1, batch_size=16,
+                                     random_state=0, n_threads=1), **params})
+
+
+MAKERS = pytest.mark.parametrize("make", [tiny_fc, tiny_cnn], ids=["fc", "cnn"])
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return make_synthetic_faces(n_people=3, n_per_person=10, image_size=16, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(faces):
+    """One fitted FC and one fitted CNN, on 16x16 images; tests must not refit them."""
+    X = faces.images / 255.0
+    return {"fc": tiny_fc().fit(X, faces.target), "cnn": tiny_cnn().fit(X, faces.target)}
+
+
+# ------------------------------------------------------------------ shapes
+@pytest.mark.parametrize("kind", ["fc", "cnn"])
+def test_images_of_another_size_name_both_shapes(fitted, kind):
+    name = type(fitted[kind]).__name__
+    with pytest.raises(ValueError, match=(rf"X has images of shape \(32, 32, 3\), but {name} "
+                                          r"was fitted on images of shape \(16, 16, 3\)")):
+        fitted[kind].predict(np.zeros((2, 32, 32, 3)))
+    with pytest.raises(ValueError, match=r"shape \(16, 16, 1\).*\(16, 16, 3\)"):
+        fitted[kind].predict_proba(np.zeros((2, 16, 16, 1)))
+
+
+@pytest.mark.parametrize("kind", ["fc", "cnn"])
+def test_flat_rows_of_another_width_name_both_widths(fitted, kind):
+    with pytest.raises(ValueError, match=r"X has 100 features, but \w+ is expecting 768"):
+        fitted[kind].predict(np.zeros((2, 100)))
+
+
+@pytest.mark.parametrize("kind", ["fc", "cnn"])
+@pytest.mark.parametrize("shape", [(2, 16, 48), (2, 1, 16, 16, 3)])
+def test_arrays_of_other_rank_name_the_expected_input(fitted, kind, shape):
+    shown = str(shape).replace("(", r"\(").replace(")", r"\)")
+    with pytest.raises(ValueError, match=rf"X has shape {shown}, but \w+ takes rows of 768 "
+                                         r"features or images of shape \(16, 16, 3\)"):
+        fitted[kind].predict(np.zeros(shape))
+
+
+def test_cnn_rejects_flat_features_that_are_no_image():
+    X = np.random.default_rng(0).random((6, 100))
+    with pytest.raises(ValueError, match="CNNClassifier needs images: X has 100 features"):
+        tiny_cnn().fit(X, [0, 1] * 3)
+    # The FC network takes any width.
+    assert tiny_fc().fit(X, [0, 1] * 3).n_features_in_ == 100
+
+
+def test_cnn_rejects_images_too_small_for_two_poolings():
+    with pytest.raises(ValueError, match=r"image_shape \(3, 3, 3\) is too small"):
+        tiny_cnn().fit(np.zeros((6, 3, 3, 3)), [0, 1] * 3)
+
+
+def test_image_shape_parameter_must_match_the_data(faces):
+    with pytest.raises(ValueError, match=r"X has images of shape \(16, 16, 3\), but "
+                                         r"image_shape=\(8, 8, 3\)"):
+        tiny_cnn(image_shape=(8, 8, 3)).fit(faces.images, faces.target)
+    with pytest.raises(ValueError, match=r"image_shape=\(10, 10, 3\) needs 300 features, "
+                                         r"but X has 768"):
+        tiny_cnn(image_shape=(10, 10, 3)).fit(faces.data, faces.target)
+
+
+# ------------------------------------------------------------ bad values
+@pytest.mark.parametrize("value, fragment", [(np.nan, "Input X contains NaN"),
+                                             (np.inf, "Input X contains infinity"),
+                                             (-np.inf, "Input X contains infinity")])
+@MAKERS
+def test_non_finite_X_is_rejected_at_fit(faces, make, value, fragment):
+    X = faces.images / 255.0
+    X[3, 5, 7, 1] = value
+    with pytest.raises(ValueError, match=fragment):
+        make().fit(X, faces.target)
+
+
+@pytest.mark.parametrize("value, fragment", [(np.nan, "Input X contains NaN"),
+                                             (np.inf, "Input X contains infinity")])
+@pytest.mark.parametrize("kind", ["fc", "cnn"])
+def test_non_finite_X_is_rejected_at_predict(faces, fitted, kind, value, fragment):
+    X = faces.data / 255.0
+    X[-1, -1] = value
+    for method in (fitted[kind].predict, fitted[kind].predict_proba):
+        with pytest.raises(ValueError, match=fragment):
+            method(X)
+
+
+def test_nan_label_is_rejected(faces):
+    y = faces.target.astype(float)
+    y[0] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        tiny_fc().fit(faces.data, y)
+
+
+# ----------------------------------------------------------- bad sizes
+@MAKERS
+@pytest.mark.parametrize("as_images", [True, False], ids=["images", "flat"])
+def test_empty_X_is_rejected(faces, make, as_images):
+    X = (faces.images if as_images else faces.data)[:0]
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        make().fit(X, faces.target[:0])
+
+
+@pytest.mark.parametrize("kind", ["fc", "cnn"])
+def test_empty_X_is_rejected_at_predict(faces, fitted, kind):
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        fitted[kind].predict(faces.images[:0])
+
+
+@MAKERS
+def test_X_and_y_of_different_lengths(faces, make):
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[30, 29\]"):
+        make().fit(faces.images, faces.target[:-1])
+
+
+def test_validation_set_of_different_lengths(faces):
+    X, y = faces.data / 255.0, faces.target
+    with pytest.raises(ValueError, match="X_valid has 6 samples but y_valid has 5"):
+        tiny_fc().fit(X[:24], y[:24], X_valid=X[24:], y_valid=y[24:-1])
+    with pytest.raises(ValueError, match=r"y_valid has labels not seen in y: \[7\]"):
+        tiny_fc().fit(X[:24], y[:24], X_valid=X[24:], y_valid=np.full(6, 7))
+
+
+# --------------------------------------------------------------- labels
+@MAKERS
+@pytest.mark.parametrize("label", [0, "alice"])
+def test_a_single_class_is_rejected(faces, make, label):
+    with pytest.raises(ValueError, match="needs samples of at least 2 classes.*only one class"):
+        make().fit(faces.images, np.full(len(faces.images), label, dtype=object))
+
+
+@pytest.mark.parametrize("y, fragment", [
+    (np.linspace(0, 1, 30), "Unknown label type: continuous"),
+    (np.eye(3)[np.arange(30) % 3], "y should be a 1d array"),
+])
+def test_regression_and_multilabel_targets_are_rejected(faces, y, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        tiny_fc().fit(faces.data, y)
+
+
+@pytest.mark.parametrize("kind", ["fc", "cnn"])
+def test_unseen_labels_count_as_wrong_in_score(faces, fitted, kind):
+    X, y = faces.images / 255.0, faces.target.copy()
+    model = fitted[kind]
+    y[::2] = 99  # never seen in fit: these can only be wrong
+    predicted = model.predict(X)
+    assert model.score(X, y) == pytest.approx(np.mean(predicted == y))
+    assert model.score(X, np.full(len(y), 99)) == 0.0
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_unseen_string_labels_behave_like_logistic_regression(faces):
+    X, names = faces.data / 255.0, faces.target_names[faces.target]
+    ours = tiny_fc().fit(X, names)
+    theirs = LogisticRegression(max_iter=50).fit(X, names)
+    unseen = np.array(["nobody"] * len(names), dtype=object)
+    assert ours.score(X, unseen) == theirs.score(X, unseen) == 0.0
+    # Labels of another type than the fitted ones: scikit-learn's own error, for both.
+    for model in (ours, theirs):
+        with pytest.raises(ValueError, match="Mix of label input types"):
+            model.score(X, np.zeros(len(names), dtype=int))
+
+
+# --------------------------------------------------------------- dtypes
+@MAKERS
+def test_any_real_X_dtype_gives_the_same_model(faces, make):
+    reference = make().fit(faces.images.astype(np.float32), faces.target)
+    expected = reference.predict_proba(faces.images.astype(np.float32))
+    for dtype in (np.float64, np.int32, np.uint8):
+        X = faces.images.astype(dtype)  # values 0..255 are exact in every one of these
+        model = make().fit(X, faces.target)
+        np.testing.assert_array_equal(model.predict_proba(X), expected, err_msg=str(dtype))
+
+
+@pytest.mark.parametrize("convert", [
+    lambda y: y.astype(np.int32),
+    lambda y: y.astype(np.uint8),
+    lambda y: np.array(["person_%d" % v for v in y]),
+    lambda y: np.array(["person_%d" % v for v in y], dtype=object),
+    lambda y: y.astype(object),  # a pandas object column of ints
+    lambda y: y.tolist(),
+], ids=["int32", "uint8", "str", "object-str", "object-int", "list"])
+def test_label_types_round_trip(faces, convert):
+    X = faces.data / 255.0
+    reference = tiny_fc().fit(X, faces.target)
+    y = convert(faces.target)
+    model = tiny_fc().fit(X, y)
+    expected = [np.asarray(y)[np.flatnonzero(faces.target == k)[0]] for k in range(3)]
+    assert list(model.classes_) == list(expected)
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+    predicted = model.predict(X)
+    assert set(predicted) <= set(np.asarray(y).tolist())
+    np.testing.assert_array_equal(predicted, model.classes_[reference.predict(X)])
+    assert model.score(X, y) == reference.score(X, faces.target)
+
+
+def test_mixed_label_types_are_a_type_error(faces):
+    y = np.array(["a", 1] * 15, dtype=object)
+    with pytest.raises(TypeError, match="not supported between instances"):
+        tiny_fc().fit(faces.data, y)
+
+
+# --------------------------------------------------------------- fitted?
+@MAKERS
+def test_unfitted_model_raises_not_fitted(faces, make):
+    model = make()
+    for query in (model.predict, model.predict_proba, lambda X: model.score(X, faces.target)):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            query(faces.images)
+    with pytest.raises(NotFittedError):
+        model.n_params_  # noqa: B018 - the weights' summary needs a fitted model
+    pipe = make_pipeline(StandardScaler(), make())
+    with pytest.raises(NotFittedError):
+        pipe.predict(faces.data)
+
+
+@pytest.mark.parametrize("make, params, X_of", [
+    (tiny_cnn, {"conv_filters": (0, 8)}, lambda f: f.images),
+    (tiny_fc, {"hidden_layer_sizes": (-1,)}, lambda f: f.images),
+    (tiny_fc, {"augment": True}, lambda f: f.data[:, :100]),
+], ids=["conv_filters", "hidden_layer_sizes", "augment-without-images"])
+def test_a_failed_fit_leaves_the_model_unfitted(faces, make, params, X_of):
+    model = make(**params)
+    with pytest.raises(ValueError):
+        model.fit(X_of(faces), faces.target)
+    with pytest.raises(NotFittedError):
+        model.predict(X_of(faces))
+
+
+def test_a_failed_refit_does_not_keep_the_old_network(faces):
+    X = faces.images / 255.0
+    model = tiny_cnn().fit(X, faces.target)
+    four = np.arange(len(X)) % 4  # another set of classes, with a network that cannot build
+    with pytest.raises(ValueError, match="dense_units"):
+        model.set_params(dense_units=0).fit(X, four)
+    # Not the old 3-class network answering with the new 4 classes_.
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+# ------------------------------------------------------- hyper-parameters
+@pytest.mark.parametrize("make, params, message", [
+    (tiny_fc, {"dropout": 1.5}, r"dropout must be real in \[0, 1\), got 1.5"),
+    (tiny_cnn, {"dropout": -0.1}, r"dropout must be real in \[0, 1\), got -0.1"),
+    (tiny_cnn, {"max_epochs": 0}, "max_epochs must be integral >= 1, got 0"),
+    (tiny_fc, {"max_epochs": 2.5}, "max_epochs must be integral >= 1, got 2.5"),
+    (tiny_fc, {"batch_size": 0}, "batch_size must be integral >= 1, got 0"),
+    (tiny_fc, {"batch_size": True}, "batch_size must be integral >= 1, got True"),
+    (tiny_fc, {"lr": 0}, "lr must be real > 0"),
+    (tiny_fc, {"lr": float("inf")}, "lr must be real > 0 and finite, got inf"),
+    (tiny_fc, {"weight_decay": -1.0}, "weight_decay must be real >= 0"),
+    (tiny_fc, {"validation_fraction": 1.0}, r"validation_fraction must be real in \(0, 1\)"),
+    (tiny_fc, {"n_iter_no_change": 0}, "n_iter_no_change must be integral >= 1"),
+    (tiny_fc, {"n_threads": 0}, "n_threads must be integral >= 1, got 0"),
+    (tiny_fc, {"verbose": -1}, "verbose must be integral >= 0"),
+    (tiny_fc, {"optimizer": "lbfgs"}, "optimizer must be one of .*'adam'"),
+    (tiny_fc, {"class_weight": "auto"}, "class_weight must be None, 'balanced' or a dict"),
+    (tiny_fc, {"device": "tpu"}, "device must be 'cpu', 'cuda'"),
+    (tiny_fc, {"early_stopping": "no"}, "early_stopping must be True or False, got 'no'"),
+    (tiny_cnn, {"augment": "yes"}, "augment must be True or False"),
+    (tiny_cnn, {"batchnorm": 1}, "batchnorm must be True or False, got 1"),
+    (tiny_cnn, {"conv_filters": ()}, r"conv_filters must be positive integers, got \(\)"),
+    (tiny_cnn, {"dense_units": 0}, "dense_units must be a positive integer, got 0"),
+    (tiny_fc, {"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must be positive integers"),
+])
+def test_bad_hyper_parameter_is_named_at_fit(faces, make, params, message):
+    model = make(**params)  # scikit-learn's rule: __init__ stores, fit validates
+    with pytest.raises(ValueError, match=message):
+        model.fit(faces.images, faces.target)
+
+
+@pytest.mark.parametrize("name, params, message", [
+    ("cnn_dropout", {"dropout": 1.5}, r"dropout must be real in \[0, 1\), got 1.5"),
+    ("only_fc", {"max_epochs": 0}, "max_epochs must be integral >= 1, got 0"),
+    ("cnn", {"batch_size": 0}, "batch_size must be integral >= 1, got 0"),
+])
+def test_bad_hyper_parameter_of_a_seed_model(faces, name, params, message):
+    model = make_model(name, image_shape=(16, 16, 3), **params)
+    with pytest.raises(ValueError, match=message):
+        model.fit(faces.data, faces.target)
+
