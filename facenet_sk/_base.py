@@ -22,6 +22,7 @@ from torch import nn
 
 from ._augment import FlipShift
 from ._batches import BatchLoader, TensorDataset
+from ._threads import dask_task_threads
 from ._version import __version__
 
 #: The exercise's input: 48x48 RGB images, 8 people.
@@ -58,7 +59,13 @@ class _SkorchNet(NeuralNetClassifier):
 
 @contextlib.contextmanager
 def torch_threads(n_threads):
-    """Run the block with ``torch.set_num_threads(n_threads)``, then restore."""
+    """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
+
+    None leaves torch's setting, except in a Dask task: there the task takes
+    the threads its worker gives it (see ``_threads.dask_task_threads``).
+    """
+    if n_threads is None:
+        n_threads = dask_task_threads()
     if n_threads is None:
         yield
         return
@@ -98,7 +105,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         """Raise ValueError naming any hyper-parameter outside its range."""
         checks = [
-            ("lr", self.lr, Real, lambda v: v > 0, "> 0"),
+            ("lr", self.lr, Real, lambda v: 0 < v < math.inf, "> 0 and finite"),
             ("max_epochs", self.max_epochs, Integral, lambda v: v >= 1, ">= 1"),
             ("batch_size", self.batch_size, Integral, lambda v: v >= 1, ">= 1"),
             ("dropout", self.dropout, Real, lambda v: 0 <= v < 1, "in [0, 1)"),
@@ -114,6 +121,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
                 raise ValueError(f"{name} must be {kind.__name__.lower()} {allowed}, "
                                  f"got {value!r}")
+        for name in ("early_stopping", "augment", "batchnorm"):
+            # A string such as "no" would be truthy and silently switch the option on.
+            if not isinstance(getattr(self, name, False), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not (isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS
                 or isinstance(self.optimizer, type)
                 and issubclass(self.optimizer, torch.optim.Optimizer)):
@@ -131,6 +142,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _check_X(self, X):
         """Validate X for prediction: float32 2-D features of the fitted shape."""
         X, image_shape = _flatten_images(X)
+        if getattr(X, "ndim", 2) > 2:
+            images = f" or images of shape {self.image_shape_}" if self.image_shape_ else ""
+            raise ValueError(f"X has shape {tuple(X.shape)}, but {type(self).__name__} takes "
+                             f"rows of {self.n_features_in_} features{images}")
         if image_shape is not None and self.image_shape_ is not None \
                 and image_shape != self.image_shape_:
             raise ValueError(f"X has images of shape {image_shape}, but {type(self).__name__} "
@@ -165,12 +180,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         return shape
 
     def _encode_y(self, y):
+        y = _numeric_object_labels(y)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {encoder.classes_[0]!r}"
+                f"the data contains only one class: {encoder.classes_.tolist()[0]!r}"
             )
         self.classes_ = encoder.classes_
         return encoder.transform(y).astype(np.int64)
@@ -221,6 +237,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._check_params()
+        if hasattr(self, "net_"):
+            del self.net_  # a failed refit must not pair the old net with new classes_
         X, y = self._check_X_y(X, y)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         X, y, X_valid, y_valid = self._validation_data(X, y, X_valid, y_valid, seed)
@@ -336,6 +354,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return sum(p.numel() for p in self.net_.module_.parameters() if p.requires_grad)
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on X, y, as ClassifierMixin's (an object array of numbers is cast)."""
+        return super().score(X, _numeric_object_labels(y), sample_weight=sample_weight)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
@@ -361,8 +386,19 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 def _flatten_images(X):
     """Flatten (n, H, W, C) images row-major; return (X, (H, W, C) or None)."""
     if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4:
-        return np.asarray(X).reshape(len(X), -1), tuple(int(s) for s in X.shape[1:])
+        return (np.asarray(X).reshape(len(X), math.prod(X.shape[1:])),
+                tuple(int(s) for s in X.shape[1:]))
     return X, None
+
+
+def _numeric_object_labels(y):
+    """An object array of numbers (e.g. a pandas object column of ints) as a numeric array.
+
+    scikit-learn calls such labels of "unknown" type; strings stay as they are.
+    """
+    if getattr(y, "dtype", None) == object and all(isinstance(v, Real) for v in np.ravel(y)):
+        return np.asarray(np.asarray(y).tolist())
+    return y
 
 
 def _writeable(X):

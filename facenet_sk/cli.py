@@ -106,18 +106,20 @@ def _model_names(args, default):
 
 # -------------------------------------------------------------- commands
 def cmd_compare(args):
+    from ._atomic import check_output_dir
     from .compare import compare_models
     from .models import MODEL_NAMES
     from .plotting import plot_accuracy_bars, plot_confusion_matrices, plot_learning_curves
     from .report import write_report
 
+    check_output_dir(args.out)  # fail now, not after the training
     names = _model_names(args, MODEL_NAMES + ("logistic_regression",))
     models = build_models(names, epochs=args.epochs, random_state=args.random_state,
                           verbose=0 if args.quiet else 1, tensorboard=args.tensorboard)
     X_tr, y_tr, X_va, y_va, X_te, y_te, target_names, description = load_split(args)
     print(f"data: {description}", flush=True)
     start = time.perf_counter()
-    with _scheduler(args.scheduler):
+    with _scheduler(args.scheduler, scatter=[X_tr, y_tr, X_te, y_te, X_va, y_va]):
         table = compare_models(models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va,
                                n_jobs=args.n_jobs, progress=not args.quiet)
     elapsed = time.perf_counter() - start
@@ -177,7 +179,7 @@ def cmd_grid(args):
     print(f"data: {description}; searching on train+valid ({len(y)} images)", flush=True)
     search = GridSearchCV(pipe, param_grid, cv=args.cv, n_jobs=args.n_jobs,
                           verbose=0 if args.quiet else 1, return_train_score=True)
-    with _scheduler(args.scheduler):
+    with _scheduler(args.scheduler, scatter=[X, y]):
         search.fit(X, y)
     keep = [c for c in search.cv_results_ if c.startswith("param_")] + [
         "mean_train_score", "mean_test_score", "std_test_score", "rank_test_score",
@@ -212,10 +214,16 @@ def cmd_fetch(args):
 
 
 class _scheduler:
-    """Run joblib work on a Dask cluster when an address is given."""
+    """Run joblib work on a Dask cluster when an address is given.
 
-    def __init__(self, address):
+    ``scatter`` lists the arrays the tasks take: they are sent once to every
+    worker. (Left to itself, joblib's dask backend sends each large argument
+    to one worker only, and a search fails when that worker dies.)
+    """
+
+    def __init__(self, address, scatter=()):
         self.address = address
+        self.scatter = [a for a in scatter if a is not None]
         self._stack = None
 
     def __enter__(self):
@@ -231,7 +239,7 @@ class _scheduler:
 
         self._stack = contextlib.ExitStack()
         client = self._stack.enter_context(Client(self.address))
-        self._stack.enter_context(parallel_config(backend="dask"))
+        self._stack.enter_context(parallel_config(backend="dask", scatter=self.scatter))
         print(f"scheduler: {client.scheduler.address}", flush=True)
         return self
 

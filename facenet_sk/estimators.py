@@ -37,8 +37,9 @@ _SHARED_PARAMS_DOC = """
     device : {"cpu", "cuda", "cuda:N", "mps", "auto"}, default="cpu"
         Where to train; "auto" picks CUDA when available.
     n_threads : int, default=None
-        Torch threads while fitting and predicting (None leaves torch's
-        setting); set it to avoid oversubscription in parallel searches.
+        Torch threads while fitting and predicting. None leaves torch's
+        setting, except in a task on a Dask worker: there the task takes its
+        share of the worker's threads (one per task by default).
     verbose : int, default=0
         0 silent, 1 a line per epoch, 2 also a progress bar per epoch.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
