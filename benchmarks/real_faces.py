@@ -38,7 +38,9 @@ from facenet_sk.report import write_report
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw_deepfunneled"
 CROP = (60, 60, 190, 190)
 SETS = {"lfw7": 70, "lfw19": 0}
-#: The best facenet_sk configuration found on LFW-7 (see docs/results.rst).
+#: The candidate "best" configuration: augmentation, balanced class weights and a
+#: longer training. On LFW-7 it has not beaten the seed's settings yet (see
+#: docs/results.rst).
 BEST_PARAMS = dict(dropout=0.3, batchnorm=True, augment=True, class_weight="balanced",
                    max_epochs=60)
 
