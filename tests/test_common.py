@@ -22,7 +22,7 @@ ESTIMATORS = [
 # ValueError that names the shape, by design: see tests/test_input_errors.py.
 _CNN_NEEDS_IMAGES = "CNN needs image input; the check fits on a few tabular features"
 _CNN_TABULAR_CHECKS = [
-    "check_class_weight_classifiers", "check_classifier_data_not_an_array",
+    "check_array_api_input", "check_class_weight_classifiers", "check_classifier_data_not_an_array",
     "check_classifiers_classes", "check_classifiers_train", "check_dict_unchanged",
     "check_dont_overwrite_parameters", "check_dtype_object", "check_estimators_dtypes",
     "check_estimators_fit_returns_self", "check_estimators_nan_inf",
