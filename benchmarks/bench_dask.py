@@ -18,7 +18,9 @@ small CNN on synthetic faces, run five ways in one process:
 
 Every pool first runs an untimed tiny search (processes started, modules
 imported, torch's first calls made), so the times are those of the search
-alone; the clusters' start-up is printed apart. The table gives the
+alone; the clusters' start-up is printed apart. With ``--repeats R`` the
+five runs are interleaved R times and the median kept, so that the load of
+other programs on a shared machine affects them alike. The table gives the
 speed-ups over (a) and (b), and whether the scores equal those of (b): runs
 at the same number of torch threads give bit-identical networks, runs at
 different numbers only nearly identical ones (a CNN's sums are taken in
@@ -26,13 +28,16 @@ another order), which can move an accuracy.
 
 Usage::
 
-    python benchmarks/bench_dask.py              # the full run (2-3 minutes on 2 idle cores)
+    python benchmarks/bench_dask.py              # one round (about 3 minutes on 2 cores)
+    python benchmarks/bench_dask.py --repeats 3  # the median of 3 interleaved rounds
     python benchmarks/bench_dask.py --smoke      # tiny sizes, for CI
 """
 
 import argparse
+import contextlib
 import os
 import platform
+import statistics
 import time
 
 import numpy as np
@@ -52,6 +57,10 @@ PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
 
 def _torch_threads():
     return torch.get_num_threads()
+
+
+def _malloc_trim_threshold():
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
 def _task_threads():
@@ -77,36 +86,25 @@ def warm_up(n_jobs):
     run_search(X.astype(np.float32) / 255, y, {"dropout": [0.0, 0.1]}, args, n_jobs)
 
 
-def run_on_cluster(X, y, grid, args, n_workers, config):
-    """(seconds, scores, torch threads per task, start-up seconds) on a fresh LocalCluster."""
+def start_cluster(stack, n_workers, config):
+    """A LocalCluster of single-thread workers started under ``config``, and its client."""
     import dask
     from distributed import Client, LocalCluster
 
-    # A nanny writes its pre-spawn variables into this process's environment,
-    # from where every later worker would inherit them: put them back after.
-    saved = {k: os.environ.get(k) for k in dask.config.get(PRE_SPAWN)}
+    # The nannies read their pre-spawn variables when they are created.
     for key, value in config.items():
         if value is None:  # unset: not inherited from this process either
             os.environ.pop(key.rpartition(".")[2], None)
     start = time.perf_counter()
-    try:
-        with dask.config.set(config), \
-                LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                             host="127.0.0.1", dashboard_address=None) as cluster, \
-                Client(cluster) as client:
-            started = time.perf_counter() - start
-            with parallel_config(backend="dask"):
-                warm_up(n_jobs=-1)
-            task_threads = client.submit(_task_threads, pure=False).result()
-            with parallel_config(backend="dask", scatter=[X, y]):
-                seconds, scores = run_search(X, y, grid, args, n_jobs=-1)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return seconds, scores, task_threads, started
+    with dask.config.set(config):
+        cluster = stack.enter_context(LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=":0"))
+    client = stack.enter_context(Client(cluster, set_as_default=False))
+    started = time.perf_counter() - start
+    with parallel_config(backend="dask", client=client):
+        warm_up(n_jobs=-1)
+    return client, started
 
 
 def main(argv=None):
@@ -117,14 +115,17 @@ def main(argv=None):
     parser.add_argument("--image-size", type=int, default=32, help="image side (32)")
     parser.add_argument("--epochs", type=int, default=8, help="epochs per fit (8)")
     parser.add_argument("--cv", type=int, default=3, help="folds (3)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="interleaved rounds of the five runs; the median is kept (1)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     grid = GRID
     if args.smoke:
         args.n_per_person, args.image_size, args.epochs, args.cv = 6, 16, 1, 2
-        grid = SMOKE_GRID
+        args.repeats, grid = 1, SMOKE_GRID
     try:
-        import distributed  # noqa: F401
+        import dask
+        import distributed  # noqa: F401  (and its configuration)
     except ImportError:
         parser.exit(1, "bench_dask.py needs dask: pip install 'facenet_sk[dask]'\n")
 
@@ -135,46 +136,82 @@ def main(argv=None):
           f"{platform.node() or 'unknown'}: {os.cpu_count()} CPU(s), {platform.platform()}")
     print(f"search: {n_candidates} candidates x {args.cv} folds = {n_candidates * args.cv} fits "
           f"of CNNClassifier(conv_filters=(8, 16), dense_units=32, max_epochs={args.epochs}) "
-          f"on {len(y)} images {args.image_size}x{args.image_size}x3", flush=True)
-
-    load_start = os.getloadavg()[0]
-    rows = []
-
-    def report(name, pool, threads, seconds, scores, note=""):
-        rows.append([name, pool, threads, seconds, scores])
-        print(f"  {name}: {seconds:.1f} s{note}", flush=True)
-
-    warm_up(n_jobs=1)
-    report("(a) local, n_jobs=1", "1 process", torch.get_num_threads(),
-           *run_search(X, y, grid, args, n_jobs=1))
-    report("(b) local, n_jobs=1, n_threads=1", "1 process", 1,
-           *run_search(X, y, grid, args, n_jobs=1, n_threads=1))
+          f"on {len(y)} images {args.image_size}x{args.image_size}x3; "
+          f"{args.repeats} round(s)", flush=True)
 
     n = args.workers
-    warm_up(n_jobs=n)
-    threads = Parallel(n_jobs=n)(delayed(_torch_threads)() for _ in range(n))
-    report(f"(c) local, n_jobs={n} (loky)", f"{n} processes", max(threads),
-           *run_search(X, y, grid, args, n_jobs=n))
+    # A nanny writes its pre-spawn variables into this process's environment,
+    # from where later workers would inherit them: put them back at the end.
+    saved = {k: os.environ.get(k) for k in dask.config.get(PRE_SPAWN)}
 
-    for name, config in [
-        (f"(d) Dask LocalCluster, {n} workers", {f"{PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}),
-        (f"(e) the same, Dask's default environ", {}),
-    ]:
-        seconds, scores, task_threads, started = run_on_cluster(X, y, grid, args, n, config)
-        report(name, f"{n} workers x 1 thread", task_threads, seconds, scores,
-               f" (cluster start-up {started:.1f} s, not counted)")
+    def restore_environ():  # (loky may start new workers later, from this environment)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
-    (a_seconds, _), (b_seconds, b_scores) = (row[3:] for row in rows[:2])
-    table = [[name, pool, threads, f"{secs:.1f}", f"{a_seconds / secs:.2f}",
-              f"{b_seconds / secs:.2f}", "yes" if np.array_equal(s, b_scores) else "no"]
-             for name, pool, threads, secs, s in rows]
+    load_start = os.getloadavg()[0]
+    try:
+        with contextlib.ExitStack() as stack:
+            warm_up(n_jobs=1)
+            warm_up(n_jobs=n)
+            loky_threads = max(Parallel(n_jobs=n)(delayed(_torch_threads)() for _ in range(n)))
+            clusters = {}
+            for key, config in (("d", {f"{PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}),
+                                ("e", {})):
+                clusters[key] = start_cluster(stack, n, config)
+                print(f"  cluster ({key}) started in {clusters[key][1]:.1f} s (not counted)",
+                      flush=True)
+            restore_environ()
+
+            def cluster_pool(key):
+                trim = clusters[key][0].submit(_malloc_trim_threshold, pure=False).result()
+                return f"{n} workers x 1 thread, MALLOC_TRIM_THRESHOLD_={trim or 'unset'}"
+
+            def on_cluster(key):
+                client = clusters[key][0]
+                with parallel_config(backend="dask", client=client, scatter=[X, y]):
+                    return run_search(X, y, grid, args, n_jobs=-1)
+
+            runs = [
+                ("(a) local, n_jobs=1", "1 process", torch.get_num_threads(),
+                 lambda: run_search(X, y, grid, args, n_jobs=1)),
+                ("(b) local, n_jobs=1, n_threads=1", "1 process", 1,
+                 lambda: run_search(X, y, grid, args, n_jobs=1, n_threads=1)),
+                (f"(c) local, n_jobs={n} (loky)", f"{n} processes", loky_threads,
+                 lambda: run_search(X, y, grid, args, n_jobs=n)),
+                (f"(d) Dask LocalCluster, {n} workers", cluster_pool("d"),
+                 clusters["d"][0].submit(_task_threads, pure=False).result(),
+                 lambda: on_cluster("d")),
+                ("(e) the same, Dask's default environ", cluster_pool("e"),
+                 clusters["e"][0].submit(_task_threads, pure=False).result(),
+                 lambda: on_cluster("e")),
+            ]
+            times = {name: [] for name, *_ in runs}
+            scores = {}
+            for round_ in range(args.repeats):
+                for name, _, _, run in runs:
+                    seconds, scores[name] = run()
+                    times[name].append(seconds)
+                    print(f"  round {round_ + 1}, {name}: {seconds:.1f} s", flush=True)
+    finally:
+        restore_environ()
+
+    median = {name: statistics.median(t) for name, t in times.items()}
+    a_name, b_name = runs[0][0], runs[1][0]
+    table = [[name, pool, threads, f"{median[name]:.1f}",
+              f"{median[a_name] / median[name]:.2f}", f"{median[b_name] / median[name]:.2f}",
+              "yes" if np.array_equal(scores[name], scores[b_name]) else "no"]
+             for name, pool, threads, _ in runs]
     print(f"load average (1 min) at the start {load_start:.1f}, at the end "
           f"{os.getloadavg()[0]:.1f} (other programs' load slows the multi-thread run (a) most)")
     print()
-    print(tabulate(table, headers=["run", "pool", "torch threads per fit", "seconds",
+    print(tabulate(table, headers=["run", "pool", "torch threads per fit",
+                                   "seconds" if args.repeats == 1 else "median seconds",
                                    "speed-up vs (a)", "speed-up vs (b)",
                                    "same scores as (b)"],
-                   tablefmt="github", colalign=("left", "left", "right", "right", "right",
+                   tablefmt="github", disable_numparse=True, colalign=("left", "left", "right", "right", "right",
                                                 "right", "left")))
     return 0
 
