@@ -126,7 +126,7 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
     n_jobs : int, default=None
         Models fitted in parallel through joblib (None: one at a time).
         Under ``joblib.parallel_config(backend="dask")`` they run on a Dask
-        cluster.
+        cluster, which then uses all its workers whatever ``n_jobs`` says.
     progress : bool, default=True
         Show a progress bar over the models.
 
