@@ -107,7 +107,7 @@ def _model_names(args, default):
 # -------------------------------------------------------------- commands
 def cmd_compare(args):
     from ._atomic import check_output_dir
-    from .compare import compare_models
+    from .compare import compare_models, final_estimator
     from .models import MODEL_NAMES
     from .plotting import plot_accuracy_bars, plot_confusion_matrices, plot_learning_curves
     from .report import write_report
@@ -127,8 +127,7 @@ def cmd_compare(args):
     figures = {"accuracy": plot_accuracy_bars(table),
                "confusion_matrices": plot_confusion_matrices(
                    table, X_te, y_te, labels=[str(n) for n in target_names])}
-    if any(hasattr(m[-1] if hasattr(m, "steps") else m, "history_")
-           for m in table.attrs["models"].values()):
+    if any(hasattr(final_estimator(m), "history_") for m in table.attrs["models"].values()):
         figures["learning_curves"] = plot_learning_curves(table)
     notes = [
         f"command: facenet-sk {' '.join(args.argv)}",
