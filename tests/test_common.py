@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facenet_sk import CNNClassifier, FCNetClassifier
+from facenet_sk.preprocessing import ChannelStandardScaler
 
 # Small, quick-to-train settings: the checks fit dozens of times on tiny data
 # (a few hundred samples), where the seed's lr=0.001 and batch 128 would take
@@ -15,6 +16,8 @@ ESTIMATORS = [
     FCNetClassifier(hidden_layer_sizes=(), **{**_QUICK, "lr": 0.1}),
     FCNetClassifier(hidden_layer_sizes=(16,), dropout=0.2, batchnorm=True, **_QUICK),
     CNNClassifier(conv_filters=(4, 8), dense_units=16, **_QUICK),
+    # One channel: the checks' tabular data has any number of features.
+    ChannelStandardScaler(n_channels=1),
 ]
 
 # These checks fit on tabular data of 1 to 10 features. A CNN needs images
