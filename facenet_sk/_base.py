@@ -42,11 +42,31 @@ class VersionMismatchWarning(UserWarning):
 
 
 class _SkorchNet(NeuralNetClassifier):
-    """skorch's classifier, remembering whether Ctrl-C ended its training.
+    """skorch's classifier, remembering whether Ctrl-C ended its training,
+    and pickling its module once.
 
     skorch stops training on KeyboardInterrupt and keeps the weights reached
     so far; the flag lets callers (the CLI, compare_models) stop too.
     """
+
+    # skorch keeps the module instance it is given as ``module`` and trains that
+    # very object as ``module_``, but saves only ``module_`` the device-aware way.
+    # Pickled as is, the weights would be stored twice, and a model trained on a
+    # GPU could not be loaded where there is none: save ``module`` as a reference.
+    _SAME_AS_MODULE_ = "<module_>"
+
+    def __getstate__(self):
+        shared = self.__dict__.get("module") is self.__dict__.get("module_") is not None
+        state = super().__getstate__()
+        if shared:
+            state["module"] = self._SAME_AS_MODULE_
+        return state
+
+    def __setstate__(self, state):
+        shared = state.get("module") == self._SAME_AS_MODULE_
+        super().__setstate__(state)
+        if shared:
+            self.module = self.module_
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = False
