@@ -22,6 +22,7 @@ from torch import nn
 
 from ._augment import FlipShift
 from ._batches import BatchLoader, TensorDataset
+from ._malloc import reuse_freed_memory
 from ._threads import dask_task_threads
 from ._version import __version__
 
@@ -270,7 +271,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # fork_rng keeps the caller's global torch RNG untouched while the
         # seed fixes weight initialisation and dropout masks.
         forked = [] if device == "cpu" else None
-        with torch_threads(self.n_threads), torch.random.fork_rng(devices=forked):
+        with torch_threads(self.n_threads), reuse_freed_memory(), \
+                torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
             net = self._make_net(y, device, seed, valid)
             net.fit(train, None)
@@ -343,7 +345,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_X(X)
-        with torch_threads(self.n_threads):
+        with torch_threads(self.n_threads), reuse_freed_memory():
             return self.net_.predict_proba(TensorDataset(torch.from_numpy(X)))
 
     def predict(self, X):
