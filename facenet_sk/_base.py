@@ -130,6 +130,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             ("max_epochs", self.max_epochs, Integral, lambda v: v >= 1, ">= 1"),
             ("batch_size", self.batch_size, Integral, lambda v: v >= 1, ">= 1"),
             ("dropout", self.dropout, Real, lambda v: 0 <= v < 1, "in [0, 1)"),
+            ("batchnorm_momentum", self.batchnorm_momentum, Real, lambda v: 0 < v <= 1,
+             "in (0, 1]"),
             ("weight_decay", self.weight_decay, Real, lambda v: v >= 0, ">= 0"),
             ("validation_fraction", self.validation_fraction, Real, lambda v: 0 < v < 1,
              "in (0, 1)"),

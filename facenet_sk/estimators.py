@@ -79,6 +79,10 @@ class FCNetClassifier(BaseNetClassifier):
         Dropout rate after every hidden layer.
     batchnorm : bool, default=False
         Batch normalization after every hidden dense layer, before the ReLU.
+    batchnorm_momentum : float, default=0.01
+        How fast the batch normalization's running statistics follow the
+        batches (PyTorch's convention; the seed's Keras momentum 0.99 is 0.01).
+        On small data sets, 0.1 lets them settle within fewer steps.
     """ + _SHARED_PARAMS_DOC + """
     Examples
     --------
@@ -91,13 +95,14 @@ class FCNetClassifier(BaseNetClassifier):
     """
 
     def __init__(self, hidden_layer_sizes=(400, 200), *, dropout=0.0, batchnorm=False,
-                 lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 batchnorm_momentum=0.01, lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  augment=False, class_weight=None, image_shape=None, random_state=None,
                  device="cpu", n_threads=None, verbose=0, callbacks=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.batchnorm = batchnorm
+        self.batchnorm_momentum = batchnorm_momentum
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -120,7 +125,7 @@ class FCNetClassifier(BaseNetClassifier):
         if any(not isinstance(s, int) or s < 1 for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}")
         return FCNet(n_features, n_classes, sizes, dropout=self.dropout,
-                     batchnorm=self.batchnorm)
+                     batchnorm=self.batchnorm, batchnorm_momentum=self.batchnorm_momentum)
 
 
 class CNNClassifier(BaseNetClassifier):
@@ -140,7 +145,11 @@ class CNNClassifier(BaseNetClassifier):
         Dropout rate after each pooling and after the hidden dense layer.
     batchnorm : bool, default=False
         Batch normalization after every convolution and the hidden dense
-        layer, before the ReLU (Keras's momentum 0.99 and epsilon 0.001).
+        layer, before the ReLU (Keras's epsilon 0.001).
+    batchnorm_momentum : float, default=0.01
+        How fast the batch normalization's running statistics follow the
+        batches (PyTorch's convention; the seed's Keras momentum 0.99 is 0.01).
+        On small data sets, 0.1 lets them settle within fewer steps.
     """ + _SHARED_PARAMS_DOC + """
     Examples
     --------
@@ -155,7 +164,7 @@ class CNNClassifier(BaseNetClassifier):
     _needs_image_shape = True
 
     def __init__(self, conv_filters=(32, 64), dense_units=200, *, dropout=0.0, batchnorm=False,
-                 lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 batchnorm_momentum=0.01, lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  augment=False, class_weight=None, image_shape=None, random_state=None,
                  device="cpu", n_threads=None, verbose=0, callbacks=None):
@@ -163,6 +172,7 @@ class CNNClassifier(BaseNetClassifier):
         self.dense_units = dense_units
         self.dropout = dropout
         self.batchnorm = batchnorm
+        self.batchnorm_momentum = batchnorm_momentum
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -187,4 +197,4 @@ class CNNClassifier(BaseNetClassifier):
         if not isinstance(self.dense_units, int) or self.dense_units < 1:
             raise ValueError(f"dense_units must be a positive integer, got {self.dense_units!r}")
         return CNN(image_shape, n_classes, filters, self.dense_units, dropout=self.dropout,
-                   batchnorm=self.batchnorm)
+                   batchnorm=self.batchnorm, batchnorm_momentum=self.batchnorm_momentum)

@@ -92,6 +92,9 @@ class FCNet(nn.Sequential):
         Dropout rate after every hidden activation (0 adds no layer).
     batchnorm : bool, default=False
         Batch normalization after every hidden dense layer, before the ReLU.
+    batchnorm_momentum : float, default=0.01
+        PyTorch momentum of the batch normalization's running statistics
+        (Keras's momentum 0.99 is 0.01 here).
 
     Examples
     --------
@@ -101,14 +104,14 @@ class FCNet(nn.Sequential):
     """
 
     def __init__(self, n_features, n_classes, hidden_layer_sizes=(400, 200), dropout=0.0,
-                 batchnorm=False):
+                 batchnorm=False, batchnorm_momentum=BN_MOMENTUM):
         built = _Layers()
         width = n_features
         for units in hidden_layer_sizes:
             built.add("dense", he_normal_(nn.Linear(width, units)))
             if batchnorm:
                 built.add("batch_normalization",
-                          nn.BatchNorm1d(units, eps=BN_EPS, momentum=BN_MOMENTUM))
+                          nn.BatchNorm1d(units, eps=BN_EPS, momentum=batchnorm_momentum))
             built.add("activation", nn.ReLU())
             if dropout:
                 built.add("dropout", nn.Dropout(dropout))
@@ -138,6 +141,8 @@ class CNN(nn.Sequential):
     batchnorm : bool, default=False
         Batch normalization after every convolution and the hidden dense
         layer, before the ReLU.
+    batchnorm_momentum : float, default=0.01
+        PyTorch momentum of the batch normalization's running statistics.
 
     Examples
     --------
@@ -147,7 +152,7 @@ class CNN(nn.Sequential):
     """
 
     def __init__(self, image_shape, n_classes, conv_filters=(32, 64), dense_units=200,
-                 dropout=0.0, batchnorm=False):
+                 dropout=0.0, batchnorm=False, batchnorm_momentum=BN_MOMENTUM):
         height, width, channels = image_shape
         built = _Layers()
         built.add("reshape", ImageFromFlat(image_shape))
@@ -156,7 +161,7 @@ class CNN(nn.Sequential):
                 built.add("conv2d", he_normal_(nn.Conv2d(channels, filters, 3, padding="same")))
                 if batchnorm:
                     built.add("batch_normalization",
-                              nn.BatchNorm2d(filters, eps=BN_EPS, momentum=BN_MOMENTUM))
+                              nn.BatchNorm2d(filters, eps=BN_EPS, momentum=batchnorm_momentum))
                 built.add("activation", nn.ReLU())
                 channels = filters
             built.add("max_pooling2d", nn.MaxPool2d(2))
@@ -172,7 +177,7 @@ class CNN(nn.Sequential):
         built.add("dense", he_normal_(nn.Linear(height * width * channels, dense_units)))
         if batchnorm:
             built.add("batch_normalization",
-                      nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=BN_MOMENTUM))
+                      nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=batchnorm_momentum))
         built.add("activation", nn.ReLU())
         if dropout:
             built.add("dropout", nn.Dropout(dropout))

@@ -194,6 +194,20 @@ def test_class_weight_balanced_changes_the_loss(faces):
     assert plain.net_.criterion_.weight is None
 
 
+@pytest.mark.parametrize("make", [small_fc, small_cnn])
+def test_batchnorm_momentum_sets_how_fast_running_statistics_move(faces, make):
+    X, y = faces.images / 255.0, faces.target
+    slow = make(batchnorm=True, max_epochs=1).fit(X, y)
+    fast = make(batchnorm=True, batchnorm_momentum=0.5, max_epochs=1).fit(X, y)
+    norms = [[m for m in model.net_.module_.modules() if "BatchNorm" in type(m).__name__]
+             for model in (slow, fast)]
+    assert norms[0] and all(m.momentum == 0.01 for m in norms[0])
+    assert all(m.momentum == 0.5 for m in norms[1])
+    # The running means start at 0: after the same steps, the faster ones moved further.
+    moved = [sum(float(m.running_mean.abs().sum()) for m in group) for group in norms]
+    assert moved[1] > 5 * moved[0]
+
+
 def test_augment_changes_training_but_not_prediction_shape(faces):
     X = faces.images / 255.0
     plain = small_cnn().fit(X, faces.target)

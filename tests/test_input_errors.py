@@ -269,6 +269,9 @@ def test_a_failed_refit_does_not_keep_the_old_network(faces):
 @pytest.mark.parametrize("make, params, message", [
     (tiny_fc, {"dropout": 1.5}, r"dropout must be real in \[0, 1\), got 1.5"),
     (tiny_cnn, {"dropout": -0.1}, r"dropout must be real in \[0, 1\), got -0.1"),
+    (tiny_cnn, {"batchnorm_momentum": 0}, r"batchnorm_momentum must be real in \(0, 1\], "
+                                          "got 0"),
+    (tiny_fc, {"batchnorm_momentum": 1.5}, r"batchnorm_momentum must be real in \(0, 1\]"),
     (tiny_cnn, {"max_epochs": 0}, "max_epochs must be integral >= 1, got 0"),
     (tiny_fc, {"max_epochs": 2.5}, "max_epochs must be integral >= 1, got 2.5"),
     (tiny_fc, {"batch_size": 0}, "batch_size must be integral >= 1, got 0"),
