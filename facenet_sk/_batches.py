@@ -3,7 +3,7 @@
 skorch's default ``DataLoader`` collates every batch sample by sample, a
 Python-level loop that costs more than the forward pass of the smaller
 networks. The data here already sits in one float32 tensor, so a batch is a
-slice (evaluation) or one gather with a shuffled index (training).
+slice (evaluation) or one ``index_select`` with a shuffled index (training).
 """
 
 import torch
@@ -62,9 +62,13 @@ class BatchLoader:
         for start in range(0, n, self.batch_size):
             if order is None:
                 index = slice(start, start + self.batch_size)
+                Xb, yb = X[index], (y[index] if y is not None else None)
             else:
+                # index_select gathers rows several times faster than X[index],
+                # which takes the general advanced-indexing path.
                 index = order[start:start + self.batch_size]
-            Xb = X[index]
+                Xb = X.index_select(0, index)
+                yb = y.index_select(0, index) if y is not None else None
             if self.transform is not None:
                 Xb = self.transform(Xb)
-            yield Xb, (y[index] if y is not None else None)
+            yield Xb, yb

@@ -208,6 +208,12 @@ def test_batchnorm_momentum_sets_how_fast_running_statistics_move(faces, make):
     assert moved[1] > 5 * moved[0]
 
 
+@pytest.mark.parametrize("optimizer, fused", [("adam", True), ("adamw", True), ("sgd", None)])
+def test_adam_takes_the_fused_kernel(faces, optimizer, fused):
+    model = small_fc(optimizer=optimizer, max_epochs=1).fit(faces.data / 255.0, faces.target)
+    assert model.net_.optimizer_.defaults.get("fused") is fused
+
+
 def test_augment_changes_training_but_not_prediction_shape(faces):
     X = faces.images / 255.0
     plain = small_cnn().fit(X, faces.target)
