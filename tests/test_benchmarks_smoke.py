@@ -32,3 +32,15 @@ def test_bench_protocol_smoke():
     out = _run("bench_protocol.py", "--smoke")
     assert "wall time:" in out and "peak RSS:" in out
     assert "cnn_dropout_batchnorm" in out
+
+
+@pytest.mark.slow
+def test_real_faces_smoke(lfw_root, tmp_path):
+    out = _run("real_faces.py", "--root", str(lfw_root), "--sets", "lfw7", "--epochs", "1",
+               "--best-epochs", "1", "--out", str(tmp_path))
+    assert "lfw7: 7 people, 966 train / 322 test images" in out
+    for name in ("only_fc", "cnn_dropout_batchnorm", "cnn_best", "logistic_regression",
+                 "eigenfaces_svm", "test_balanced_accuracy"):
+        assert name in out
+    written = {p.name for p in (tmp_path / "lfw7").iterdir()}
+    assert {"results.csv", "accuracy.png", "learning_curves.png"} <= written
