@@ -44,3 +44,12 @@ def test_real_faces_smoke(lfw_root, tmp_path):
         assert name in out
     written = {p.name for p in (tmp_path / "lfw7").iterdir()}
     assert {"results.csv", "accuracy.png", "learning_curves.png"} <= written
+
+
+@pytest.mark.slow
+def test_check_cuda_dry_run_on_the_cpu():
+    """The GPU check script itself keeps working (CI has no GPU: its CPU dry run)."""
+    out = _run("check_cuda.py", "--device", "cpu", "--epochs", "1", "--n-per-person", "20",
+               "--min-accuracy", "0")
+    assert "FAIL" not in out
+    assert out.count("ok    ") >= 20 and "all checks passed" in out
