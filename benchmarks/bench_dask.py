@@ -11,10 +11,11 @@ small CNN on synthetic faces, run five ways in one process:
 (d) on a ``distributed.LocalCluster`` of N single-thread worker processes,
     under ``joblib.parallel_config(backend="dask", scatter=[X, y])``
     (facenet_sk gives each task its worker's one thread), with the workers'
-    ``MALLOC_TRIM_THRESHOLD_`` unset as docs/cluster.rst advises,
+    ``MALLOC_TRIM_THRESHOLD_`` unset,
 (e) the same cluster with Dask's default worker environment, which sets
     ``MALLOC_TRIM_THRESHOLD_=65536``: glibc then stops adapting its mmap
-    threshold, and torch's every large allocation becomes a system call.
+    threshold, and torch's every large allocation would become a system
+    call, were it not for the options facenet_sk sets during ``fit``.
 
 Every pool first runs an untimed tiny search (processes started, modules
 imported, torch's first calls made), so the times are those of the search
