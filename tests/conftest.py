@@ -60,3 +60,24 @@ def _write_eight_faces_h5(path, n_per_split=(16, 4, 4), n_classes=8, *, image_si
 def write_eight_faces_h5():
     """The writer :func:`_write_eight_faces_h5`, as a fixture for any test module."""
     return _write_eight_faces_h5
+
+
+def _write_face_folder(root, *, n_people, n_per_person, image_size=48, random_state=0):
+    """Save synthetic faces as PNGs, one sub-folder per person; return ``root``."""
+    from PIL import Image
+
+    from facenet_sk.datasets import make_synthetic_faces
+
+    faces = make_synthetic_faces(n_people=n_people, n_per_person=n_per_person,
+                                 image_size=image_size, random_state=random_state)
+    for i, (image, label) in enumerate(zip(faces.images, faces.target)):
+        folder = root / f"person_{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{i:03d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def write_face_folder():
+    """The writer :func:`_write_face_folder`, as a fixture for any test module."""
+    return _write_face_folder

@@ -6,24 +6,17 @@ import sys
 
 import pandas as pd
 import pytest
-from PIL import Image
 
 from facenet_sk.cli import main
-from facenet_sk.datasets import make_synthetic_faces
 from facenet_sk.summary import summary
 from facenet_sk import make_model
 
 
 @pytest.fixture(scope="module")
-def face_folder(tmp_path_factory):
+def face_folder(tmp_path_factory, write_face_folder):
     """Three people, 14 PNG faces each: small data for the folder path of the CLI."""
-    root = tmp_path_factory.mktemp("faces")
-    faces = make_synthetic_faces(n_people=3, n_per_person=14, random_state=3)
-    for i, (image, label) in enumerate(zip(faces.images, faces.target)):
-        folder = root / f"person_{label}"
-        folder.mkdir(exist_ok=True)
-        Image.fromarray(image).save(folder / f"{i:03d}.png")
-    return root
+    return write_face_folder(tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=14,
+                             random_state=3)
 
 
 def test_compare_writes_every_file(face_folder, tmp_path, capsys):

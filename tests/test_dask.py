@@ -24,7 +24,6 @@ import pandas as pd
 import pytest
 import torch
 from joblib import parallel_config
-from PIL import Image
 from scipy.stats import uniform
 from skorch.callbacks import Callback
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_validate
@@ -260,13 +259,9 @@ def test_a_task_that_takes_a_whole_worker_gets_all_its_threads(faces):
 
 
 @pytest.fixture(scope="module")
-def face_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("faces")
-    faces = make_synthetic_faces(n_people=3, n_per_person=12, image_size=16, random_state=3)
-    for i, (image, label) in enumerate(zip(faces.images, faces.target)):
-        (root / f"person_{label}").mkdir(exist_ok=True)
-        Image.fromarray(image).save(root / f"person_{label}" / f"{i:03d}.png")
-    return root
+def face_folder(tmp_path_factory, write_face_folder):
+    return write_face_folder(tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=12,
+                             image_size=16, random_state=3)
 
 
 def test_cli_grid_and_compare_on_the_scheduler(on_cluster, face_folder, tmp_path, capsys):

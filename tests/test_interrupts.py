@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from skorch.callbacks import Callback
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -158,13 +157,9 @@ def test_compare_models_stops_at_the_interrupted_model(faces):
 
 # ------------------------------------------------------------------ CLI
 @pytest.fixture(scope="module")
-def face_folder(tmp_path_factory):
-    root = tmp_path_factory.mktemp("faces")
-    faces = make_synthetic_faces(n_people=3, n_per_person=12, image_size=24, random_state=2)
-    for i, (image, label) in enumerate(zip(faces.images, faces.target)):
-        (root / f"person_{label}").mkdir(exist_ok=True)
-        Image.fromarray(image).save(root / f"person_{label}" / f"{i:03d}.png")
-    return root
+def face_folder(tmp_path_factory, write_face_folder):
+    return write_face_folder(tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=12,
+                             image_size=24, random_state=2)
 
 
 def _compare_argv(face_folder, out, models="only_fc"):

@@ -17,10 +17,8 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from facenet_sk import MODEL_NAMES  # noqa: E402
-from facenet_sk.datasets import make_synthetic_faces  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -135,13 +133,10 @@ def test_04_grid_search(run):
 
 
 @pytest.mark.slow
-def test_01_on_a_face_folder(run, tmp_path):
+def test_01_on_a_face_folder(run, tmp_path, write_face_folder):
     """FACENET_SK_FACES and FACENET_SK_CROP switch a notebook to photos in a folder."""
-    root = tmp_path / "faces"
-    faces = make_synthetic_faces(n_people=3, n_per_person=14, image_size=64, random_state=1)
-    for i, (image, label) in enumerate(zip(faces.images, faces.target)):
-        (root / f"person_{label}").mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(root / f"person_{label}" / f"{i:03d}.png")
+    root = write_face_folder(tmp_path / "faces", n_people=3, n_per_person=14, image_size=64,
+                             random_state=1)
     text, n_png = run("01_fully_connected.ipynb", FACENET_SK_FACES=str(root),
                       FACENET_SK_CROP="8,8,56,56")
     assert f"folder {root}: 3 people, 6912 features per image, 30 train / 6 valid / 6 test" \
