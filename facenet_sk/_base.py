@@ -197,7 +197,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         they are), so the network would score and early-stop on raw images
         while it trains on scaled ones.
         """
-        mean, scale, spread = _channel_stats(X_valid, len(self.input_mean_))
+        mean, _, spread = _channel_stats(X_valid, len(self.input_mean_))
         train_spread = self._input_spread
         off = np.abs(mean - self.input_mean_) > _VALID_MEAN_TOLERANCE * np.maximum(
             train_spread, np.finfo(np.float32).eps)
@@ -207,9 +207,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if off.any():
             raise ValueError(
                 "X_valid is not on the scale of X: mean per channel "
-                f"{np.round(mean, 3).tolist()} and standard deviation "
-                f"{np.round(spread, 3).tolist()}, where X has {np.round(self.input_mean_, 3).tolist()} "
-                f"and {np.round(train_spread, 3).tolist()}. Preprocess X_valid as X. In a "
+                f"{_rounded(mean)} and standard deviation {_rounded(spread)}, where X has "
+                f"{_rounded(self.input_mean_)} and {_rounded(train_spread)}. Preprocess X_valid "
+                "as X. In a "
                 "Pipeline, net__X_valid reaches the network untransformed: build it as "
                 "Pipeline(steps, transform_input=['X_valid']) with "
                 "sklearn.set_config(enable_metadata_routing=True) and "
@@ -561,6 +561,11 @@ def _numeric_object_labels(y):
 def _writeable(X):
     """torch cannot wrap read-only memory (e.g. a memory-mapped file): copy it."""
     return X if X.flags.writeable else X.copy()
+
+
+def _rounded(values):
+    """Values for a message: 3 decimals, no negative zero."""
+    return (np.round(values, 3) + 0.0).tolist()
 
 
 def _infer_image_shape(n_features):
