@@ -5,27 +5,52 @@ trained by skorch on PyTorch, so that Pipelines, cross-validation and
 GridSearchCV compare them like any other estimator.
 """
 
-from ._base import VersionMismatchWarning
-from ._version import __version__
-from .baselines import BASELINE_NAMES, eigenfaces_baseline, logistic_regression_baseline
-from .compare import compare_models, compare_models_cv
-from .estimators import CNNClassifier, FCNetClassifier
-from .models import MODEL_NAMES, make_model
-from .split import train_valid_test_split
-from .summary import summary
+import importlib
+import sys
+import types
 
-__all__ = [
-    "BASELINE_NAMES",
-    "CNNClassifier",
-    "FCNetClassifier",
-    "MODEL_NAMES",
-    "VersionMismatchWarning",
-    "__version__",
-    "compare_models",
-    "compare_models_cv",
-    "eigenfaces_baseline",
-    "logistic_regression_baseline",
-    "make_model",
-    "summary",
-    "train_valid_test_split",
-]
+from ._version import __version__
+
+# Public names and the module defining each. They are imported on first use
+# (PEP 562), so that ``import facenet_sk.cli`` and ``facenet-sk --help`` do
+# not wait seconds for torch and scikit-learn.
+_LAZY = {
+    "VersionMismatchWarning": "._base",
+    "BASELINE_NAMES": ".baselines",
+    "eigenfaces_baseline": ".baselines",
+    "logistic_regression_baseline": ".baselines",
+    "compare_models": ".compare",
+    "compare_models_cv": ".compare",
+    "CNNClassifier": ".estimators",
+    "FCNetClassifier": ".estimators",
+    "MODEL_NAMES": ".models",
+    "make_model": ".models",
+    "train_valid_test_split": ".split",
+    "summary": ".summary",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    # ``facenet_sk.summary`` is the function, as it was when this file imported
+    # it eagerly; importing the submodule of the same name must not rebind it.
+    def __setattr__(self, name, value):
+        if name == "summary" and isinstance(value, types.ModuleType):
+            value = value.summary
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

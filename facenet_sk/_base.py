@@ -23,6 +23,7 @@ from torch import nn
 from ._augment import FlipShift
 from ._batches import BatchLoader, TensorDataset
 from ._malloc import reuse_freed_memory
+from ._progress import EpochTable
 from ._threads import dask_task_threads
 from ._version import __version__
 
@@ -349,6 +350,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             classes=np.arange(n_classes),
             device=device,
             verbose=self.verbose,
+            callbacks__print_log=EpochTable,  # no colour codes in files, pipes, NO_COLOR
         )
 
     # -------------------------------------------------------------- predict
@@ -427,6 +429,16 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
 def _flatten_images(X):
     """Flatten (n, H, W, C) images row-major; return (X, (H, W, C) or None)."""
+    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 3 \
+            and X.shape[1] == X.shape[2]:
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}: grey images without a colour axis. The networks "
+            "take RGB images (n, height, width, 3): give np.repeat(X[..., None], 3, axis=-1)")
+    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4 \
+            and X.shape[1] in (1, 3) and X.shape[3] not in (1, 3):
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}: channels first, PyTorch's layout. The networks "
+            "take channels last (n, height, width, channels): give np.moveaxis(X, 1, -1)")
     if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4:
         return (np.asarray(X).reshape(len(X), math.prod(X.shape[1:])),
                 tuple(int(s) for s in X.shape[1:]))
