@@ -172,10 +172,11 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
     fitted, rows = FittedModels(), []
     # The bar (on a terminal only) and the lines printed meanwhile (headers,
     # skorch's epoch tables) each get their own lines: prints go through
-    # tqdm.write, which lifts the bar out of their way.
-    bar = tqdm(total=n, desc="models", unit="model", disable=None if progress else True,
-               leave=False)
-    redirect = contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)) if not bar.disable \
+    # tqdm.write, which lifts the bar out of their way when both share a stream.
+    out = sys.stdout
+    bar = tqdm(total=n, desc="models", unit="model", file=out,
+               disable=None if progress else True, leave=False)
+    redirect = contextlib.redirect_stdout(DummyTqdmFile(out)) if not bar.disable \
         else contextlib.nullcontext()
     with bar, redirect:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
