@@ -59,12 +59,12 @@ def plot_learning_curves(results):
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_acc, ax_loss = fig.subplots(1, 2)
     colours = (f"C{i % 10}" for i in range(10**6))  # matplotlib's default cycle
-    drawn = False
+    drawn, longest = False, 0
     for name, model in _models(results).items():
         history = getattr(final_estimator(model), "history_", None)
         if history is None or not len(history):
             continue
-        drawn = True
+        drawn, longest = True, max(longest, len(history))
         colour = next(colours)
         epochs = history[:, "epoch"]
         marker = "o" if len(epochs) <= MARKER_EPOCHS else None
@@ -82,7 +82,10 @@ def plot_learning_curves(results):
     ax_loss.set(title="Loss", xlabel="epoch", ylabel="cross-entropy")
     ax_loss.legend(fontsize="small", loc="upper right")
     for ax in (ax_acc, ax_loss):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        if longest <= MARKER_EPOCHS:
+            # Half an epoch of margin: room for whole-epoch ticks even at 1 epoch.
+            ax.set_xlim(0.5, longest + 0.5)
         ax.grid(alpha=0.3)
     return fig
 
