@@ -10,7 +10,9 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
-from tqdm.auto import tqdm
+# tqdm's plain bar, drawn only on a terminal: in a notebook the "[k/N] name"
+# lines show the progress (tqdm.auto would want ipywidgets there).
+from tqdm import tqdm
 from tqdm.contrib import DummyTqdmFile
 
 from ._base import BaseNetClassifier

@@ -331,3 +331,13 @@ def test_help_of_every_command(command):
     assert result.stdout.startswith("usage: facenet-sk " + command)
     assert len(result.stdout.splitlines()) > 5
     assert "seed's" not in result.stdout
+
+
+def test_help_benchmark_runs():
+    """benchmarks/bench_cli_help.py keeps working (its figures: benchmarks/README.md)."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_cli_help.py"
+    result = subprocess.run([sys.executable, str(script), "--repeats", "1"],
+                            capture_output=True, text=True, timeout=600, check=True)
+    assert "facenet-sk compare --help" in result.stdout and "import torch" in result.stdout
