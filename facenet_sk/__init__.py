@@ -6,8 +6,6 @@ GridSearchCV compare them like any other estimator.
 """
 
 import importlib
-import sys
-import types
 
 from ._version import __version__
 
@@ -16,6 +14,7 @@ from ._version import __version__
 # not wait seconds for torch and scikit-learn.
 _LAZY = {
     "VersionMismatchWarning": "._base",
+    "allow_malloc_tuning": "._malloc",
     "BASELINE_NAMES": ".baselines",
     "eigenfaces_baseline": ".baselines",
     "logistic_regression_baseline": ".baselines",
@@ -24,9 +23,11 @@ _LAZY = {
     "CNNClassifier": ".estimators",
     "FCNetClassifier": ".estimators",
     "MODEL_NAMES": ".models",
+    "PRESET_NAMES": ".models",
+    "make_course_pipeline": ".models",
     "make_model": ".models",
     "train_valid_test_split": ".split",
-    "summary": ".summary",
+    "summary": "._summary",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])
@@ -42,15 +43,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
-
-
-class _Package(types.ModuleType):
-    # ``facenet_sk.summary`` is the function, as it was when this file imported
-    # it eagerly; importing the submodule of the same name must not rebind it.
-    def __setattr__(self, name, value):
-        if name == "summary" and isinstance(value, types.ModuleType):
-            value = value.summary
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

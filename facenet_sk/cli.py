@@ -252,12 +252,9 @@ def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=N
 
     ``params`` maps a network name to extra hyper-parameters (from --set).
     """
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from .baselines import BASELINE_NAMES as baselines
     from .baselines import make_baseline
-    from .models import MODEL_NAMES, make_model
+    from .models import MODEL_NAMES, make_course_pipeline
 
     models = {}
     for name in names:
@@ -266,6 +263,8 @@ def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=N
             continue
         if name not in MODEL_NAMES:
             raise CLIError(f"unknown model {name!r}{did_you_mean(name, MODEL_NAMES + baselines)}")
+        # The course's recipe (StandardScaler, then the network taking the
+        # scaler's output as it is), as on the results page.
         net_params = dict(random_state=random_state, verbose=verbose)
         if epochs is not None:
             net_params["max_epochs"] = epochs
@@ -275,8 +274,7 @@ def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=N
             extra.append(_tensorboard_callback(tensorboard, name))
         if extra:
             net_params["callbacks"] = extra
-        models[name] = Pipeline([("scale", StandardScaler()),
-                                 ("net", make_model(name, **net_params))])
+        models[name] = make_course_pipeline(name, **net_params)
     return models
 
 
@@ -454,7 +452,7 @@ def cmd_grid(args):
 
 def cmd_summary(args):
     from .models import make_model
-    from .summary import summary
+    from ._summary import summary
 
     print(summary(make_model(args.name, image_shape=args.image_shape)))
     return 0
@@ -645,12 +643,18 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the ``facenet-sk`` command; returns the exit code."""
+    as_command = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         args.argv = argv
         if getattr(args, "data", None) is not None:
             check_data_flag(args.data)
+        if as_command:
+            # Run as the command, this process is the library's own: let training
+            # tune glibc's malloc for speed (a process-wide change).
+            from ._malloc import allow_malloc_tuning
+            allow_malloc_tuning()
         return args.func(args)
     except KeyboardInterrupt:
         print("facenet-sk: interrupted; no result files were written", file=sys.stderr)

@@ -11,7 +11,7 @@ import pytest
 from facenet_sk import BASELINE_NAMES, MODEL_NAMES, make_model
 from facenet_sk import cli
 from facenet_sk.cli import main
-from facenet_sk.summary import summary
+from facenet_sk import summary
 
 #: Few people and images: the synthetic data of these tests trains in seconds.
 SMALL = ["--max-people", "3", "--max-per-person", "21"]
@@ -221,7 +221,7 @@ def test_fetch_reports_a_failed_download_in_one_line(tmp_path, capsys):
     (["compare", "--set", "lr"], "argument --set: must look like NAME=VALUE"),
     (["compare", "--set", "colour=1"], "no network has a parameter 'colour'"),
     (["compare", "--set", "batchnorm_momentm=0.1"], "did you mean 'batchnorm_momentum'?"),
-    (["compare", "--set", "dropout=2"], "--set: dropout must be"),
+    (["compare", "--set", "dropout=2"], "--set: The 'dropout' parameter of"),
     (["compare", "--set", "max_epochs=3", "--epochs", "2"], "not both"),
     (["compare", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["grid", "--model", "cnn", "--param", "dropout"], "NAME=V1"),
