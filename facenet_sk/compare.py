@@ -74,7 +74,7 @@ def fit_model(model, X_train, y_train, X_valid=None, y_valid=None):
     """Fit ``model``, giving a network its validation set in the model's own features.
 
     In a Pipeline, the validation set goes through the fitted preceding
-    steps (e.g. the StandardScaler fitted on the training set), as the seed
+    steps (e.g. the StandardScaler fitted on the training set), as the course
     standardizes its validation images with the training statistics.
 
     Returns
