@@ -11,6 +11,7 @@ seconds, not the exercise's hour; the committed notebooks stay as they are.
 
 import hashlib
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -79,9 +80,10 @@ def outputs(nb):
     return "\n".join(texts), n_png
 
 
-#: What the first code cell of every committed notebook printed: the real run.
-REAL_RUN = ("synthetic faces: 8 people, 6912 features per image, 2000 train / 400 valid / "
-            "400 test images; 30 epoch(s) per network")
+#: What the first code cell of every committed notebook printed: a real run on the
+#: whole synthetic data set (the epochs of each stored run: notebooks/README.md).
+REAL_RUN = re.compile(r"synthetic faces: 8 people, 6912 features per image, 2000 train / "
+                      r"400 valid / 400 test images; (\d+) epoch\(s\) per network")
 
 
 def test_notebooks_are_committed_with_the_outputs_of_a_real_run():
@@ -96,7 +98,7 @@ def test_notebooks_are_committed_with_the_outputs_of_a_real_run():
         kinds = [out["output_type"] for cell in code for out in cell.outputs]
         assert "error" not in kinds, path.name
         text, n_png = outputs(nb)
-        assert REAL_RUN in text, path.name
+        assert REAL_RUN.search(text), path.name
         assert n_png >= 1 and ("test_accuracy" in text or "mean_test_score" in text), path.name
 
 
