@@ -13,6 +13,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ._dropout import Dropout
+
 # Keras's BatchNormalization defaults: momentum 0.99 keeps 99 % of the running
 # statistics per step, which is PyTorch's momentum=0.01.
 BN_MOMENTUM = 0.01
@@ -28,6 +30,8 @@ def he_normal_(module):
     Examples
     --------
     >>> from torch import nn
+
+from ._dropout import Dropout
     >>> layer = he_normal_(nn.Linear(6912, 8))
     >>> float(layer.bias.abs().sum())
     0.0
@@ -114,7 +118,7 @@ class FCNet(nn.Sequential):
                           nn.BatchNorm1d(units, eps=BN_EPS, momentum=batchnorm_momentum))
             built.add("activation", nn.ReLU())
             if dropout:
-                built.add("dropout", nn.Dropout(dropout))
+                built.add("dropout", Dropout(dropout))
             width = units
         built.add("dense", he_normal_(nn.Linear(width, n_classes)))
         super().__init__(built.layers)
@@ -166,7 +170,7 @@ class CNN(nn.Sequential):
                 channels = filters
             built.add("max_pooling2d", nn.MaxPool2d(2))
             if dropout:
-                built.add("dropout", nn.Dropout(dropout))
+                built.add("dropout", Dropout(dropout))
             height, width = height // 2, width // 2
         if height < 1 or width < 1:
             raise ValueError(
@@ -180,7 +184,7 @@ class CNN(nn.Sequential):
                       nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=batchnorm_momentum))
         built.add("activation", nn.ReLU())
         if dropout:
-            built.add("dropout", nn.Dropout(dropout))
+            built.add("dropout", Dropout(dropout))
         built.add("dense", he_normal_(nn.Linear(dense_units, n_classes)))
         super().__init__(built.layers)
         self.input_shape = (math.prod(image_shape),)
