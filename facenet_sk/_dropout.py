@@ -118,8 +118,9 @@ class Dropout(nn.Dropout):
     In training mode every element is zeroed with probability ``p`` and the
     others are multiplied by ``1 / (1 - p)``; in evaluation mode it returns
     its input. The distribution and the arithmetic are those of
-    ``nn.Dropout``; only the random stream differs (see
-    :func:`dropout_noise`).
+    ``nn.Dropout``; only the random stream differs: one uniform 32-bit
+    draw per element from NumPy's SFC64 generator, seeded from PyTorch's
+    global generator at every call.
 
     Parameters
     ----------

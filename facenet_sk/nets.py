@@ -192,3 +192,37 @@ class CNN(nn.Sequential):
         # Weights in channels_last match the layout of ImageFromFlat's output,
         # so no convolution has to reorder its input.
         self.to(memory_format=torch.channels_last)
+
+    def forward(self, x):
+        """Run the layers in order, pooling before the ReLU that precedes a pooling.
+
+        ReLU is monotonic, so ``max_pool(relu(x)) == relu(max_pool(x))`` exactly,
+        and the gradients agree too (both reach the window's maximum, or
+        nothing when it is not positive). After the pooling the ReLU and its
+        gradient touch a quarter of the values: a tenth of a training step
+        less. Hooks on single layers see each layer's own output, so while
+        any is registered (:func:`facenet_sk.summary` uses them) the layers run
+        one by one in the listed order.
+        """
+        layers = list(self._modules.values())
+        if _observed(layers):
+            return super().forward(x)
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            if (type(layer) is nn.ReLU and i + 1 < len(layers)
+                    and type(layers[i + 1]) is nn.MaxPool2d):
+                x = layer(layers[i + 1](x))
+                i += 2
+            else:
+                x = layer(x)
+                i += 1
+        return x
+
+
+def _observed(layers):
+    """Whether a forward hook watches any single layer (or every module)."""
+    from torch.nn.modules import module as torch_module
+
+    return bool(torch_module._global_forward_hooks or torch_module._global_forward_pre_hooks
+                or any(layer._forward_hooks or layer._forward_pre_hooks for layer in layers))
