@@ -6,12 +6,14 @@ scikit-learn's input validation scans the whole of X for NaN and infinity
 before the first batch: for the fully connected networks, whose forward
 pass is a single small matrix product, that overhead cost as much as the
 arithmetic. Here the module is switched once, the probabilities are
-written into one preallocated array, and the finiteness check runs on each
-batch just before its forward pass, while the batch is still in the cache.
+written into one preallocated array, and the finiteness check runs batch by
+batch, on the smallest tensor that reveals a NaN or an infinity of the input
+(see :func:`_split_first_linear`).
 """
 
-import numpy as np
 import torch
+from torch import nn
+from torch.nn.modules import module as _torch_module
 
 
 class NonFiniteInputError(ValueError):
@@ -30,6 +32,30 @@ def _check_finite(batch, offset):
     kind = "NaN" if bool(torch.isnan(batch).any()) else "infinity"
     raise NonFiniteInputError(f"Input X contains {kind} (first in row {row}); the network "
                               "needs finite values")
+
+
+def _split_first_linear(module):
+    """(first Linear layer, the layers after it) when the finiteness check may look at its output.
+
+    A NaN or an infinity anywhere in a row of X makes every output of a
+    Linear layer on that row NaN or infinite, whatever the weights: the
+    product with the weight is NaN or infinite (``inf * 0`` is NaN) and no
+    finite term cancels it. So when a plain ``nn.Sequential`` starts with a
+    Linear layer narrower than its input, a finite output of that layer
+    proves the input row finite, and only its much smaller output needs
+    checking (for ``only_fc``, 8 values a row instead of 6,912). Otherwise,
+    or while hooks watch the module, None: the input itself is checked.
+    """
+    if not (isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
+            and len(module) and type(module[0]) is nn.Linear
+            and module[0].out_features < module[0].in_features):
+        return None
+    layers = list(module)
+    watched = (_torch_module._global_forward_hooks, _torch_module._global_forward_pre_hooks,
+               module._forward_hooks, module._forward_pre_hooks)
+    if any(watched):
+        return None
+    return layers[0], layers[1:]
 
 
 def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=True):
@@ -67,13 +93,23 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
     was_training = module.training
     module.train(False)
     out = None
+    split = _split_first_linear(module) if check_finite else None
     try:
         with torch.inference_mode():
             for start in range(0, n, batch_size):
-                batch = X[start:start + batch_size]
-                if check_finite:
-                    _check_finite(batch, start)
-                proba = torch.softmax(module(batch.to(device)), dim=-1)
+                batch = X[start:start + batch_size].to(device)
+                if split is None:
+                    if check_finite:
+                        _check_finite(batch, start)
+                    logits = module(batch)
+                else:
+                    first, rest = split
+                    logits = first(batch)
+                    if not torch.isfinite(logits).all():
+                        _check_finite(batch, start)  # raises unless huge values overflowed
+                    for layer in rest:
+                        logits = layer(logits)
+                proba = torch.softmax(logits, dim=-1)
                 if out is None:
                     out = torch.empty((n, proba.shape[1]), dtype=proba.dtype)
                 out[start:start + len(batch)] = proba

@@ -70,3 +70,30 @@ def test_huge_finite_values_whose_sum_overflows_pass():
 def test_no_rows_give_an_empty_table_of_the_right_width():
     proba = predict_proba_in_batches(nn.Linear(6, 4), torch.empty((0, 6)), 8)
     assert proba.shape == (0, 4)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_first_linear_layer_reveals_any_non_finite_input_even_through_zero_weights(value):
+    torch.manual_seed(0)
+    module = FCNet(50, 3, hidden_layer_sizes=(8,))  # starts with a Linear 50 -> 8
+    with torch.no_grad():
+        module[0].weight[:, 7] = 0.0  # inf * 0 is NaN: the zero weights hide nothing
+        module[0].weight[:4, 11] = 0.0
+    rng = np.random.default_rng(1)
+    for column in (7, 11, int(rng.integers(50))):
+        X = torch.randn(20, 50)
+        row = int(rng.integers(20))
+        X[row, column] = value
+        with pytest.raises(NonFiniteInputError, match=f"first in row {row}"):
+            predict_proba_in_batches(module, X, 6)
+
+
+def test_hooks_on_the_module_still_fire(X):
+    module = FCNet(432, 3, hidden_layer_sizes=(4,))
+    calls = []
+    handle = module.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        predict_proba_in_batches(module, X, 10)
+    finally:
+        handle.remove()
+    assert len(calls) == 4
