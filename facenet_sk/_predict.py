@@ -92,35 +92,40 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
     n = len(X)
     was_training = module.training
     module.train(False)
-    out = None
     split = _split_first_linear(module) if check_finite else None
+    on_cpu = torch.device(device).type == "cpu"
+    logits = None
     try:
         with torch.inference_mode():
             for start in range(0, n, batch_size):
-                batch = X[start:start + batch_size].to(device)
+                batch = X[start:start + batch_size]
+                if not on_cpu:
+                    batch = batch.to(device)
                 if split is None:
                     if check_finite:
                         _check_finite(batch, start)
-                    logits = module(batch)
+                    out = module(batch)
                 else:
                     first, rest = split
-                    logits = first(batch)
-                    if not torch.isfinite(logits).all():
+                    out = first(batch)
+                    # A non-finite value makes the sum non-finite: one reduction, no mask.
+                    if rest and not torch.isfinite(out.sum()):
                         _check_finite(batch, start)  # raises unless huge values overflowed
                     for layer in rest:
-                        logits = layer(logits)
-                proba = torch.softmax(logits, dim=-1)
-                if out is None:
-                    out = torch.empty((n, proba.shape[1]), dtype=proba.dtype)
-                out[start:start + len(batch)] = proba
+                        out = layer(out)
+                if logits is None:
+                    logits = torch.empty((n, out.shape[1]), dtype=out.dtype)
+                logits[start:start + len(batch)] = out
+            if logits is None:  # no rows: ask the module for its width
+                logits = torch.empty((0, module(X.new_zeros((1, *X.shape[1:])).to(device))
+                                      .shape[1]))
+            if split is not None and not split[1] and not torch.isfinite(logits.sum()):
+                # A single Linear layer: its outputs are the logits, checked once for all
+                # batches. Every row with a NaN or an infinity has non-finite logits.
+                for row in (~torch.isfinite(logits)).any(dim=1).nonzero()[:, 0].tolist():
+                    _check_finite(X[row:row + 1], row)
+            # Row by row, as skorch's batch by batch: the same probabilities.
+            proba = torch.softmax(logits, dim=-1)
     finally:
         module.train(was_training)
-    if out is None:  # no rows: ask the module for its width
-        with torch.inference_mode():
-            module.train(False)
-            try:
-                width = module(X[:1].new_zeros((1, *X.shape[1:])).to(device)).shape[1]
-            finally:
-                module.train(was_training)
-        out = torch.empty((0, width))
-    return out.numpy()
+    return proba.numpy()
