@@ -43,8 +43,11 @@ def _split_first_linear(module):
     finite term cancels it. So when a plain ``nn.Sequential`` starts with a
     Linear layer narrower than its input, a finite output of that layer
     proves the input row finite, and only its much smaller output needs
-    checking (for ``only_fc``, 8 values a row instead of 6,912). Otherwise,
-    or while hooks watch the module, None: the input itself is checked.
+    checking (for ``only_fc``, 8 values a row instead of 6,912). Forward
+    pre-hooks of the module (such as the per-channel standardization of
+    ``input_scaling="channel"``) run first, as the module's own call runs
+    them. Otherwise, or while other hooks watch the module, None: the input
+    itself is checked.
     """
     if not (isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
             and len(module) and type(module[0]) is nn.Linear
@@ -52,10 +55,11 @@ def _split_first_linear(module):
         return None
     layers = list(module)
     watched = (_torch_module._global_forward_hooks, _torch_module._global_forward_pre_hooks,
-               module._forward_hooks, module._forward_pre_hooks)
+               module._forward_hooks, module._forward_pre_hooks_with_kwargs)
     if any(watched):
         return None
-    return layers[0], layers[1:]
+    pre_hooks = list(module._forward_pre_hooks.values())
+    return pre_hooks, layers[0], layers[1:]
 
 
 def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=True):
@@ -106,8 +110,13 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
                         _check_finite(batch, start)
                     out = module(batch)
                 else:
-                    first, rest = split
-                    out = first(batch)
+                    pre_hooks, first, rest = split
+                    out = batch
+                    for hook in pre_hooks:
+                        changed = hook(module, (out,))
+                        if changed is not None:
+                            out = changed[0] if isinstance(changed, tuple) else changed
+                    out = first(out)
                     # A non-finite value makes the sum non-finite: one reduction, no mask.
                     if rest and not torch.isfinite(out.sum()):
                         _check_finite(batch, start)  # raises unless huge values overflowed
@@ -119,7 +128,7 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
             if logits is None:  # no rows: ask the module for its width
                 logits = torch.empty((0, module(X.new_zeros((1, *X.shape[1:])).to(device))
                                       .shape[1]))
-            if split is not None and not split[1] and not torch.isfinite(logits.sum()):
+            if split is not None and not split[2] and not torch.isfinite(logits.sum()):
                 # A single Linear layer: its outputs are the logits, checked once for all
                 # batches. Every row with a NaN or an infinity has non-finite logits.
                 for row in (~torch.isfinite(logits)).any(dim=1).nonzero()[:, 0].tolist():

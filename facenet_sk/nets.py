@@ -212,7 +212,9 @@ class CNN(nn.Sequential):
             layer = layers[i]
             if (type(layer) is nn.ReLU and i + 1 < len(layers)
                     and type(layers[i + 1]) is nn.MaxPool2d):
-                x = layer(layers[i + 1](x))
+                # In place: the pooling keeps its input and indices for its
+                # gradient, not its output, so no more memory than before.
+                x = torch.relu_(layers[i + 1](x))
                 i += 2
             else:
                 x = layer(x)

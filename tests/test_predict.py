@@ -97,3 +97,17 @@ def test_hooks_on_the_module_still_fire(X):
     finally:
         handle.remove()
     assert len(calls) == 4
+
+
+def test_forward_pre_hooks_run_first_as_in_the_modules_own_call(X):
+    from facenet_sk._net import standardize_input
+
+    torch.manual_seed(0)
+    for module in (FCNet(432, 3, hidden_layer_sizes=()), FCNet(432, 3, hidden_layer_sizes=(6,))):
+        standardize_input(module, [0.5, -1.0, 2.0], [2.0, 0.5, 3.0])
+        np.testing.assert_array_equal(predict_proba_in_batches(module, X, 10),
+                                      _reference(module, X, 10))
+        bad = X.clone()
+        bad[12, 4] = float("nan")
+        with pytest.raises(NonFiniteInputError, match="first in row 12"):
+            predict_proba_in_batches(module, bad, 10)
