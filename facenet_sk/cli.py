@@ -46,7 +46,7 @@ def load_split(args):
         description = f"8 faces ({faces.path})"
     else:
         faces = load_face_folder(args.data, crop=_parse_crop(args.crop),
-                                 min_faces_per_person=args.min_faces)
+                                 min_faces_per_person=args.min_faces, detect=args.detect)
         X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(
             faces.data, faces.target, valid_size=args.valid_size, test_size=args.test_size,
             random_state=args.random_state)
@@ -65,17 +65,17 @@ def build_models(names, *, epochs, random_state, verbose, tensorboard=None):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .baselines import BASELINE_NAMES, make_baseline
+    from .baselines import BASELINE_NAMES, FACE_BASELINE_NAMES, make_baseline
     from .models import MODEL_NAMES, make_model
 
     models = {}
     for name in names:
-        if name in BASELINE_NAMES:
+        if name in BASELINE_NAMES + FACE_BASELINE_NAMES:
             models[name] = make_baseline(name, random_state=random_state)
             continue
         if name not in MODEL_NAMES:
             raise CLIError(f"unknown model {name!r}; choose from "
-                           f"{', '.join(MODEL_NAMES + BASELINE_NAMES)}")
+                           f"{', '.join(MODEL_NAMES + BASELINE_NAMES + FACE_BASELINE_NAMES)}")
         params = dict(random_state=random_state, verbose=verbose)
         if epochs is not None:
             params["max_epochs"] = epochs
@@ -100,7 +100,9 @@ def _model_names(args, default):
     names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models \
         else list(default)
     if args.baselines:
-        names += [b for b in ("logistic_regression", "eigenfaces_svm") if b not in names]
+        from .baselines import available_baselines
+
+        names += [b for b in available_baselines() if b not in names]
     return names
 
 
@@ -256,6 +258,9 @@ def _add_data_options(parser):
                              "sub-folder of images per person")
     parser.add_argument("--crop", help="for a folder: 'center' or LEFT,TOP,RIGHT,BOTTOM in "
                                        "source pixels (LFW: 60,60,190,190)")
+    parser.add_argument("--detect", action="store_true",
+                        help="for a folder: find, align and cut the largest face of each "
+                             "photo (needs facenet_sk[faces]); photos without one are skipped")
     parser.add_argument("--min-faces", type=int, default=0,
                         help="for a folder: keep people with at least this many images")
     parser.add_argument("--test-size", type=float, default=0.25,
@@ -292,11 +297,13 @@ def build_parser():
                     "results.csv, results.md, PNG figures and a self-contained report.html.")
     _add_data_options(compare)
     compare.add_argument("--models", help=f"comma-separated names among {', '.join(MODEL_NAMES)}"
-                                          ", logistic_regression, eigenfaces_svm "
+                                          ", logistic_regression, eigenfaces_svm, "
+                                          "face_embedding, face_embedding_fcnet "
                                           "(default: the five networks + logistic_regression)")
     compare.add_argument("--baselines", action="store_true",
                          help="add both classic baselines (logistic regression and the "
-                              "eigenfaces PCA + RBF SVM)")
+                              "eigenfaces PCA + RBF SVM) and, with facenet_sk[faces] "
+                              "installed, the pretrained face-embedding rows")
     compare.add_argument("--out", default="facenet_sk_results",
                          help="folder for the result files (facenet_sk_results)")
     compare.add_argument("--tensorboard", help="write TensorBoard logs to DIR/<model>")
