@@ -170,3 +170,24 @@ class NearestFaceClassifier(ClassifierMixin, BaseEstimator):
             predicted = predicted.astype(dtype)
             predicted[rejected] = self.unknown_label_
         return predicted
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy, with ``unknown_label_`` as one more answer.
+
+        A stranger labelled ``unknown_label_`` in ``y`` counts as right when
+        rejected; a known person as right when named. Each photo weighs the
+        same; :func:`open_set_score` weighs the two kinds of photo equally.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        from sklearn.metrics import accuracy_score
+
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
