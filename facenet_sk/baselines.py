@@ -172,6 +172,8 @@ def face_embedding_fcnet_baseline(*, hidden_layer_sizes=(128,), dropout=0.3, max
     from .estimators import FCNetClassifier
     from .faces import FaceEmbedding
 
+    # The StandardScaler standardizes the embeddings; the network takes them as they are.
+    net_params.setdefault("input_scaling", None)
     return Pipeline([
         ("embed", FaceEmbedding(n_jobs=n_jobs, memory=memory)),
         ("scale", StandardScaler()),

@@ -76,7 +76,8 @@ def build_models(names, *, epochs, random_state, verbose, tensorboard=None):
         if name not in MODEL_NAMES:
             raise CLIError(f"unknown model {name!r}; choose from "
                            f"{', '.join(MODEL_NAMES + BASELINE_NAMES + FACE_BASELINE_NAMES)}")
-        params = dict(random_state=random_state, verbose=verbose)
+        # The course's recipe: the network takes the scaler's output as it is.
+        params = dict(random_state=random_state, verbose=verbose, input_scaling=None)
         if epochs is not None:
             params["max_epochs"] = epochs
         if tensorboard is not None:
@@ -199,7 +200,7 @@ def cmd_grid(args):
 
 def cmd_summary(args):
     from .models import make_model
-    from .summary import summary
+    from ._summary import summary
 
     shape = tuple(int(v) for v in args.image_shape.split(",")) if args.image_shape else None
     print(summary(make_model(args.name, image_shape=shape)))
@@ -341,6 +342,11 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the ``facenet-sk`` command; returns the exit code."""
+    if argv is None:
+        # Run as the command, this process is the library's own: let training
+        # tune glibc's malloc for speed (a process-wide change).
+        from ._malloc import allow_malloc_tuning
+        allow_malloc_tuning()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
