@@ -6,7 +6,8 @@ For each of the seed's five networks, on synthetic data of the seed's shape
 (a) facenet_sk's estimator ``fit`` (and ``predict_proba``),
 (b) a plain PyTorch loop with the same module and optimizer (the reference),
 (c) skorch's ``NeuralNetClassifier`` with default settings on the same module,
-(d) Keras 3 on TensorFlow, when ``tensorflow`` is installed (skipped otherwise).
+(d) Keras 3 on TensorFlow, when ``tensorflow`` is installed (skipped otherwise;
+    ``pip install tensorflow-cpu``, never a dependency of facenet_sk).
 
 Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
 interleaved ``--repeats`` times and the median taken, so that a noisy,
@@ -20,6 +21,7 @@ Usage::
 """
 
 import argparse
+import os
 import statistics
 import time
 
@@ -27,7 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 
+import facenet_sk
 from facenet_sk import MODEL_NAMES, allow_malloc_tuning, make_model
+
+# TensorFlow's C++ start-up notices and retracing warnings would bury the table.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 N_CLASSES = 8
 
@@ -122,13 +128,28 @@ def skorch_default(module, X, y, epochs, batch_size, lr):
     return fit_seconds, time.perf_counter() - start
 
 
-def keras_fit(name, X, y, epochs, batch_size):
-    """Seconds per epoch of the seed's Keras model, or None without TensorFlow."""
+def keras_available():
+    """Whether Keras 3 on TensorFlow can be imported (an optional comparison)."""
     try:
         import keras  # noqa: F401
-        from keras import layers
+        import tensorflow as tf
     except ImportError:
-        return None
+        return False
+    tf.get_logger().setLevel("ERROR")
+    return keras.backend.backend() == "tensorflow"
+
+
+def keras_fit(name, X, y, epochs, batch_size):
+    """Seconds per epoch and prediction seconds of the seed's Keras model.
+
+    The course's model in Keras with Keras's defaults (``compile`` with
+    ``jit_compile="auto"``): one warm-up epoch, then ``epochs`` timed epochs
+    on the same data, batch size and optimizer (Adam, lr 1e-3) as the others.
+    """
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
     conv = name.startswith("cnn")
     model = keras.Sequential([keras.Input((48, 48, 3) if conv else (X.shape[1],))])
     if conv:
@@ -154,7 +175,11 @@ def keras_fit(name, X, y, epochs, batch_size):
     model.fit(data, y, batch_size=batch_size, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(data, y, batch_size=batch_size, epochs=epochs, verbose=0)
-    return (time.perf_counter() - start) / epochs
+    fit_seconds = (time.perf_counter() - start) / epochs
+    model.predict(data[:batch_size], batch_size=batch_size, verbose=0)  # builds predict_function
+    start = time.perf_counter()
+    model.predict(data, batch_size=batch_size, verbose=0)
+    return fit_seconds, time.perf_counter() - start
 
 
 def main(argv=None):
@@ -164,11 +189,16 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--models", default=",".join(MODEL_NAMES))
+    parser.add_argument("--no-skorch", action="store_true",
+                        help="skip skorch's defaults (saves a quarter of the run)")
+    parser.add_argument("--no-keras", action="store_true",
+                        help="skip Keras/TensorFlow even when it is installed")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     if args.smoke:
         args.n_images, args.epochs, args.repeats = 128, 1, 1
     names = args.models.split(",")
+    with_keras = not args.no_keras and keras_available()
     # This process is the benchmark's own: measure with glibc's malloc tuned,
     # as the facenet-sk command trains.
     allow_malloc_tuning()
@@ -181,12 +211,19 @@ def main(argv=None):
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"fp32 matmul {roofline:.1f} GFLOP/s; {args.n_images} images, batch "
           f"{args.batch_size}, {args.epochs} timed epoch(s) after 1 warm-up, "
-          f"median of {args.repeats}")
+          f"median of {args.repeats}; facenet_sk {facenet_sk.__version__} from "
+          f"{os.path.dirname(facenet_sk.__file__)}")
+    if with_keras:
+        import keras
+        import tensorflow as tf
+
+        print(f"keras {keras.__version__} on tensorflow {tf.__version__}")
 
     rows = []
     for name in names:
         runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
-                "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": []}
+                "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": [],
+                "pred_keras": []}
         flops = None
         for _ in range(args.repeats):
             fit_s, pred_s, model = facenet_fit(name, X, y, args.epochs, args.batch_size)
@@ -200,43 +237,58 @@ def main(argv=None):
             runs["hand_loop"].append(hand_loop(ref, Xt, yt, args.epochs, args.batch_size,
                                                1e-3))
             runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
-            torch.manual_seed(0)
-            fit_s, pred_s = skorch_default(type(module)(*_module_args(model)), X, y,
-                                           args.epochs, args.batch_size, 1e-3)
-            runs["skorch"].append(fit_s)
-            runs["pred_skorch"].append(pred_s)
-            keras_s = None if args.smoke else keras_fit(name, X, y, args.epochs,
-                                                        args.batch_size)
-            if keras_s is not None:
-                runs["keras"].append(keras_s)
+            if not args.no_skorch:
+                torch.manual_seed(0)
+                fit_s, pred_s = skorch_default(type(module)(*_module_args(model)), X, y,
+                                               args.epochs, args.batch_size, 1e-3)
+                runs["skorch"].append(fit_s)
+                runs["pred_skorch"].append(pred_s)
+            if with_keras:
+                fit_s, pred_s = keras_fit(name, X, y, args.epochs, args.batch_size)
+                runs["keras"].append(fit_s)
+                runs["pred_keras"].append(pred_s)
         med = {k: statistics.median(v) if v else None for k, v in runs.items()}
         n = args.n_images
         row = {
             "model": name,
             "facenet_sk img/s": n / med["facenet_sk"],
             "hand loop img/s": n / med["hand_loop"],
-            "skorch img/s": n / med["skorch"],
+            "skorch img/s": n / med["skorch"] if med["skorch"] else None,
             "keras img/s": n / med["keras"] if med["keras"] else None,
             "vs hand loop": med["hand_loop"] / med["facenet_sk"],
-            "vs skorch": med["skorch"] / med["facenet_sk"],
+            "vs skorch": med["skorch"] / med["facenet_sk"] if med["skorch"] else None,
+            "vs keras": med["keras"] / med["facenet_sk"] if med["keras"] else None,
             "spread": (max(runs["facenet_sk"]) - min(runs["facenet_sk"])) / med["facenet_sk"],
             "GFLOP/s": 3 * flops * n / med["facenet_sk"] / 1e9,
             "pred img/s": n / med["pred_facenet_sk"],
             "pred vs hand": med["pred_hand"] / med["pred_facenet_sk"],
-            "pred vs skorch": med["pred_skorch"] / med["pred_facenet_sk"],
+            "pred vs skorch": (med["pred_skorch"] / med["pred_facenet_sk"]
+                               if med["pred_skorch"] else None),
+            "pred vs keras": (med["pred_keras"] / med["pred_facenet_sk"]
+                              if med["pred_keras"] else None),
         }
         row["roofline"] = row["GFLOP/s"] / roofline
         rows.append(row)
+        keras_ratio = f", x{row['vs keras']:.2f} keras" if row["vs keras"] else ""
+        skorch_ratio = f", x{row['vs skorch']:.2f} skorch" if row["vs skorch"] else ""
         print(f"  {name}: {row['facenet_sk img/s']:.0f} img/s, x{row['vs hand loop']:.2f} "
-              f"hand loop, x{row['vs skorch']:.2f} skorch", flush=True)
+              f"hand loop{skorch_ratio}{keras_ratio}", flush=True)
 
     import pandas as pd
 
     table = pd.DataFrame(rows)
     print()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
-    if all(r["keras img/s"] is None for r in rows):
+    if not with_keras:
         print("keras: not measured (install tensorflow-cpu to add it)")
+    by_name = {r["model"]: r for r in rows}
+    if "cnn" in by_name and "cnn_dropout" in by_name:
+        # The price of dropout: per-epoch time of cnn_dropout over cnn's.
+        for column in ("facenet_sk img/s", "keras img/s"):
+            if by_name["cnn"][column] and by_name["cnn_dropout"][column]:
+                cost = by_name["cnn"][column] / by_name["cnn_dropout"][column] - 1
+                print(f"dropout cost ({column.split()[0]}): cnn_dropout takes {cost:+.1%} "
+                      "of cnn's time per epoch")
     print("GFLOP/s counts 3x the forward FLOPs per training image (forward + backward); "
           "roofline = GFLOP/s / fp32 matmul GFLOP/s.")
     return table

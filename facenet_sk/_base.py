@@ -26,6 +26,7 @@ from ._malloc import reuse_freed_memory
 from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_device,
                    set_validation, standardize_input, torch_threads)
 from ._params import SHARED_CONSTRAINTS, check_routed_args
+from ._predict import predict_proba_in_batches
 from ._version import __version__
 
 #: The exercise's input: 48x48 RGB images, 8 people.
@@ -120,7 +121,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         check_routed_args(self, optimizer_class(self.optimizer), CRITERION)
 
     # ---------------------------------------------------------------- input
-    def _check_X(self, X):
+    def _check_X(self, X, ensure_all_finite=True):
         """Validate X for prediction: float32 2-D features of the fitted shape."""
         X, image_shape = _flatten_images(X)
         if getattr(X, "ndim", 2) > 2:
@@ -131,7 +132,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 and image_shape != self.image_shape_:
             raise ValueError(f"X has images of shape {image_shape}, but {type(self).__name__} "
                              f"was fitted on images of shape {self.image_shape_}")
-        return _writeable(validate_data(self, X, reset=False, dtype=np.float32))
+        return _writeable(validate_data(self, X, reset=False, dtype=np.float32,
+                                        ensure_all_finite=ensure_all_finite))
 
     def _check_X_y(self, X, y, *, classes=None, reset=True):
         """Validate training data.
@@ -482,9 +484,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = self._check_X(X)
+        # NaN and infinity are looked for batch by batch, just before each forward pass.
+        X = self._check_X(X, ensure_all_finite=False)
         with torch_threads(self.n_threads), reuse_freed_memory():
-            return self.net_.predict_proba(TensorDataset(torch.from_numpy(X)))
+            return predict_proba_in_batches(self.net_.module_, torch.from_numpy(X),
+                                            self.net_.batch_size, self.net_.device)
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.

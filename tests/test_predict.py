@@ -1,0 +1,113 @@
+"""predict_proba_in_batches: skorch's probabilities, the finiteness check per batch, modes kept."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from facenet_sk._predict import NonFiniteInputError, predict_proba_in_batches
+from facenet_sk.nets import CNN, FCNet
+
+
+@pytest.fixture(scope="module")
+def X():
+    return torch.from_numpy(np.random.default_rng(0).standard_normal((37, 12 * 12 * 3))
+                            .astype(np.float32))
+
+
+def _reference(module, X, batch_size):
+    """The probabilities as skorch computes them: softmax of each batch's logits."""
+    module.eval()
+    with torch.no_grad():
+        return torch.cat([torch.softmax(module(X[i:i + batch_size]), dim=-1)
+                          for i in range(0, len(X), batch_size)]).numpy()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FCNet(432, 5, hidden_layer_sizes=(16,), dropout=0.3, batchnorm=True),
+    lambda: CNN((12, 12, 3), 5, conv_filters=(4, 8), dense_units=8, dropout=0.3, batchnorm=True),
+])
+@pytest.mark.parametrize("batch_size", [1, 8, 37, 100])
+def test_probabilities_equal_a_plain_loop(X, make, batch_size):
+    torch.manual_seed(0)
+    module = make()
+    module.train()
+    module(X)  # moves the batch-norm statistics away from their initial values
+    proba = predict_proba_in_batches(module, X, batch_size)
+    assert proba.dtype == np.float32 and proba.shape == (37, 5)
+    np.testing.assert_array_equal(proba, _reference(module, X, batch_size))
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_modules_mode_is_restored(X, training):
+    module = FCNet(432, 3, hidden_layer_sizes=(4,), dropout=0.5).train(training)
+    predict_proba_in_batches(module, X, 10)
+    assert module.training is training
+    with pytest.raises(NonFiniteInputError):
+        predict_proba_in_batches(module, torch.full_like(X, float("nan")), 10)
+    assert module.training is training
+
+
+@pytest.mark.parametrize("value, word", [(float("nan"), "NaN"), (float("inf"), "infinity"),
+                                         (-float("inf"), "infinity")])
+def test_non_finite_rows_are_named(X, value, word):
+    bad = X.clone()
+    bad[23, 7] = value
+    with pytest.raises(ValueError, match=f"Input X contains {word} \\(first in row 23\\)"):
+        predict_proba_in_batches(nn.Linear(432, 3), bad, 10)
+    # Unchecked, the value flows into the output.
+    proba = predict_proba_in_batches(nn.Linear(432, 3), bad, 10, check_finite=False)
+    assert not np.isfinite(proba[23]).all() and np.isfinite(np.delete(proba, 23, 0)).all()
+
+
+def test_huge_finite_values_whose_sum_overflows_pass():
+    X = torch.full((4, 6), 3e38)
+    proba = predict_proba_in_batches(nn.Linear(6, 2), X, 2)
+    assert proba.shape == (4, 2)
+
+
+def test_no_rows_give_an_empty_table_of_the_right_width():
+    proba = predict_proba_in_batches(nn.Linear(6, 4), torch.empty((0, 6)), 8)
+    assert proba.shape == (0, 4)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_first_linear_layer_reveals_any_non_finite_input_even_through_zero_weights(value):
+    torch.manual_seed(0)
+    module = FCNet(50, 3, hidden_layer_sizes=(8,))  # starts with a Linear 50 -> 8
+    with torch.no_grad():
+        module[0].weight[:, 7] = 0.0  # inf * 0 is NaN: the zero weights hide nothing
+        module[0].weight[:4, 11] = 0.0
+    rng = np.random.default_rng(1)
+    for column in (7, 11, int(rng.integers(50))):
+        X = torch.randn(20, 50)
+        row = int(rng.integers(20))
+        X[row, column] = value
+        with pytest.raises(NonFiniteInputError, match=f"first in row {row}"):
+            predict_proba_in_batches(module, X, 6)
+
+
+def test_hooks_on_the_module_still_fire(X):
+    module = FCNet(432, 3, hidden_layer_sizes=(4,))
+    calls = []
+    handle = module.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        predict_proba_in_batches(module, X, 10)
+    finally:
+        handle.remove()
+    assert len(calls) == 4
+
+
+def test_forward_pre_hooks_run_first_as_in_the_modules_own_call(X):
+    from facenet_sk._net import standardize_input
+
+    torch.manual_seed(0)
+    for module in (FCNet(432, 3, hidden_layer_sizes=()), FCNet(432, 3, hidden_layer_sizes=(6,))):
+        standardize_input(module, [0.5, -1.0, 2.0], [2.0, 0.5, 3.0])
+        np.testing.assert_array_equal(predict_proba_in_batches(module, X, 10),
+                                      _reference(module, X, 10))
+        bad = X.clone()
+        bad[12, 4] = float("nan")
+        with pytest.raises(NonFiniteInputError, match="first in row 12"):
+            predict_proba_in_batches(module, bad, 10)
