@@ -35,7 +35,8 @@ def _parse_crop(text):
 
 def load_split(args):
     """(X_train, y_train, X_valid, y_valid, X_test, y_test, target_names, description)."""
-    from .datasets import load_eight_faces, load_face_folder, make_synthetic_faces
+    from .datasets import (LFW_CROP, fetch_lfw_faces, load_eight_faces, load_face_folder,
+                           make_synthetic_faces)
     from .split import train_valid_test_split
 
     if args.data == "synthetic":
@@ -45,12 +46,21 @@ def load_split(args):
         faces = load_eight_faces(subset="all", data_home=args.data_home)
         description = f"8 faces ({faces.path})"
     else:
-        faces = load_face_folder(args.data, crop=_parse_crop(args.crop),
-                                 min_faces_per_person=args.min_faces)
+        if args.data == "lfw":
+            # All of LFW is 13,233 photos of 5,749 people: default to its 7 largest.
+            faces = fetch_lfw_faces(
+                data_home=args.data_home,
+                crop=LFW_CROP if args.crop is None else _parse_crop(args.crop),
+                min_faces_per_person=70 if args.min_faces is None else args.min_faces)
+            source = f"LFW ({faces.path})"
+        else:
+            faces = load_face_folder(args.data, crop=_parse_crop(args.crop),
+                                     min_faces_per_person=args.min_faces or 0)
+            source = f"folder {args.data}"
         X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(
             faces.data, faces.target, valid_size=args.valid_size, test_size=args.test_size,
             random_state=args.random_state)
-        description = (f"folder {args.data} ({len(faces.target_names)} people, "
+        description = (f"{source} ({len(faces.target_names)} people, "
                        f"{len(faces.target)} images, stratified split "
                        f"{len(y_tr)}/{len(y_va)}/{len(y_te)})")
         return X_tr, y_tr, X_va, y_va, X_te, y_te, faces.target_names, description
@@ -252,16 +262,18 @@ class _scheduler:
 def _add_data_options(parser):
     parser.add_argument("--data", default="synthetic",
                         help="'synthetic' (default, offline), 'eight-faces' (the course's "
-                             "HDF5 file, downloaded when missing) or a folder with one "
-                             "sub-folder of images per person")
-    parser.add_argument("--crop", help="for a folder: 'center' or LEFT,TOP,RIGHT,BOTTOM in "
-                                       "source pixels (LFW: 60,60,190,190)")
-    parser.add_argument("--min-faces", type=int, default=0,
-                        help="for a folder: keep people with at least this many images")
+                             "HDF5 file, downloaded when missing), 'lfw' (Labeled Faces in "
+                             "the Wild through scikit-learn, downloaded when missing) or a "
+                             "folder with one sub-folder of images per person")
+    parser.add_argument("--crop", help="for a folder or lfw: 'center' or LEFT,TOP,RIGHT,BOTTOM "
+                                       "in source pixels (LFW: 60,60,190,190, lfw's default)")
+    parser.add_argument("--min-faces", type=int,
+                        help="for a folder or lfw: keep people with at least this many images "
+                             "(default: 0; lfw: 70)")
     parser.add_argument("--test-size", type=float, default=0.25,
-                        help="for a folder: fraction of images held out for test (0.25)")
+                        help="for a folder or lfw: fraction of images held out for test (0.25)")
     parser.add_argument("--valid-size", type=float, default=0.1,
-                        help="for a folder: fraction of images for validation (0.1)")
+                        help="for a folder or lfw: fraction of images for validation (0.1)")
     parser.add_argument("--data-home", help="folder of downloaded data "
                                             "(default: $FACENET_SK_DATA or ~/facenet_sk_data)")
     parser.add_argument("--random-state", type=int, default=0,

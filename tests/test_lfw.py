@@ -162,3 +162,25 @@ def test_too_few_people_is_an_error(data_home):
     with pytest.raises(ValueError, match=r"1 person\(s\) with min_faces_per_person=6.*"
                                          "at least 2 people"):
         fetch_lfw_faces(data_home=data_home, min_faces_per_person=6)
+
+
+def test_the_command_line_compares_models_on_lfw(data_home, tmp_path, capsys, monkeypatch):
+    from facenet_sk.cli import main
+
+    out = tmp_path / "results"
+    code = main(["compare", "--data", "lfw", "--data-home", str(data_home), "--min-faces", "4",
+                 "--valid-size", "0.25", "--test-size", "0.25", "--models",
+                 "logistic_regression", "--out", str(out), "--quiet"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert f"data: LFW ({data_home / 'lfw_home'}) (3 people, 15 images" in printed.out
+    assert (out / "results.csv").is_file()
+
+    def offline(*args, **kwargs):
+        raise OSError("offline")
+
+    monkeypatch.setattr("sklearn.datasets._lfw._fetch_remote", offline)
+    code = main(["compare", "--data", "lfw", "--data-home", str(tmp_path / "empty"),
+                 "--models", "logistic_regression", "--out", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 1 and "could not download LFW (offline)" in err and "no copy of LFW" in err
