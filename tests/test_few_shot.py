@@ -3,11 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from facenet_sk._batches import BatchLoader, TensorDataset
 from facenet_sk import MODEL_NAMES, eigenfaces_baseline, logistic_regression_baseline, make_model
 from facenet_sk.datasets import make_synthetic_faces
 from facenet_sk.few_shot import (FEW_SHOT_COLUMNS, few_shot_curve, few_shot_split, plot_few_shot,
@@ -197,3 +199,18 @@ def test_summary_and_figure(ids):
         plot_few_shot(table, metric="f1")
     with pytest.raises(ValueError, match="not a few_shot_curve table"):
         summarize_few_shot(table.drop(columns="draw"))
+
+
+def test_batch_normalization_trains_when_one_sample_is_left_over():
+    """129 images at batch 128 left a last batch of 1, on which batch normalization fails."""
+    loader = BatchLoader(TensorDataset(torch.arange(257.0)[:, None]), 128, shuffle=True,
+                         generator=torch.Generator().manual_seed(0))
+    sizes = [len(Xb) for Xb, _ in loader]
+    assert sizes == [128, 129] and len(loader) == 2
+    assert sorted(torch.cat([Xb for Xb, _ in loader]).ravel().tolist()) == list(range(257))
+    evaluation = BatchLoader(TensorDataset(torch.arange(257.0)[:, None]), 128)
+    assert [len(Xb) for Xb, _ in evaluation] == [128, 128, 1]
+    rng = np.random.default_rng(0)
+    X, y = rng.random((129, 48 * 48 * 3), dtype=np.float32), np.arange(129) % 3
+    model = make_model("cnn_dropout_batchnorm", max_epochs=1, random_state=0).fit(X, y)
+    assert model.predict(X).shape == (129,)
