@@ -35,6 +35,8 @@ def write_lfw_copy(data_home, people=PEOPLE, *, funneled=True):
     folder.mkdir(parents=True)
     for name in ("pairsDevTrain.txt", "pairsDevTest.txt", "pairs.txt"):
         (lfw_home / name).write_text("1\n")
+    if not people:
+        return data_home
     faces = make_synthetic_faces(n_people=len(people), n_per_person=max(people.values()),
                                  image_size=130, random_state=3)
     left, top, right, bottom = LFW_CROP
@@ -184,3 +186,38 @@ def test_the_command_line_compares_models_on_lfw(data_home, tmp_path, capsys, mo
                  "--models", "logistic_regression", "--out", str(tmp_path / "none")])
     err = capsys.readouterr().err
     assert code == 1 and "could not download LFW (offline)" in err and "no copy of LFW" in err
+
+
+def test_detect_aligns_the_faces_of_real_photos(lfw_root, tmp_path):
+    pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
+    from facenet_sk.faces import FaceAligner
+
+    folder = tmp_path / "lfw_home" / "lfw_funneled"
+    write_lfw_copy(tmp_path, {})  # the metadata files and an empty photo folder
+    photos = {}
+    for person in sorted(p for p in lfw_root.iterdir() if p.is_dir())[:2]:
+        (folder / person.name).mkdir()
+        for file in sorted(person.glob("*.jpg"))[:3]:
+            (folder / person.name / file.name).write_bytes(file.read_bytes())
+            photos.setdefault(person.name.replace("_", " "), []).append(
+                np.asarray(Image.open(file).convert("RGB")))
+    faces = fetch_lfw_faces(data_home=tmp_path, min_faces_per_person=0, detect=True)
+    assert faces.images.shape == (6, 48, 48, 3) and faces.detected.all()
+    assert "faces detected and aligned" in faces.DESCR
+    for name in faces.target_names:
+        expected = FaceAligner().transform(photos[name])
+        assert (_images_by_person(faces.images, faces.target, faces.target_names)[
+            name.replace(" ", "_")] == sorted(e.tobytes() for e in expected))
+
+
+def test_detect_keeps_the_crop_of_photos_without_a_face(data_home):
+    pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
+    for file in (data_home / "lfw_home" / "lfw_funneled" / "Kurt_Goedel").iterdir():
+        Image.new("RGB", (250, 250), (120, 130, 140)).save(file)  # no face in it
+    with pytest.warns(UserWarning, match=r"no face found in (\d+) of 17 LFW photo"):
+        faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=0, detect=True)
+    goedel = faces.target == list(faces.target_names).index("Kurt Goedel")
+    assert not faces.detected[goedel].any()
+    grey = np.abs(faces.images[goedel].astype(int) - (120, 130, 140)).max()
+    assert grey <= 2  # the crop of a flat grey photo
+    assert faces.images.shape == (17, 48, 48, 3)

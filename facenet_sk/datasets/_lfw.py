@@ -6,6 +6,7 @@ and cuts or detects the faces the way the other loaders frame them.
 """
 
 import os
+import warnings
 from numbers import Integral
 from pathlib import Path
 
@@ -124,6 +125,18 @@ def _crop_resize(image, crop, image_size):
     return np.asarray(img.resize((image_size, image_size), Image.Resampling.LANCZOS))
 
 
+def _detect_or_crop(photos, crop, image_size, upsample, found):
+    """Each photo's detected and aligned face, or its ``crop`` where none is found."""
+    from ..faces._align import find_face  # the optional face extra, imported when used
+
+    faces = []
+    for photo in photos:
+        face, _ = find_face(photo, image_size=image_size, upsample=upsample, max_side=None)
+        found.append(face is not None)
+        faces.append(face if face is not None else _crop_resize(photo, crop, image_size))
+    return np.stack(faces)
+
+
 def fetch_lfw_faces(
     *,
     data_home=None,
@@ -131,6 +144,8 @@ def fetch_lfw_faces(
     max_people=None,
     image_size=48,
     crop=LFW_CROP,
+    detect=False,
+    upsample=1,
     funneled=True,
     download_if_missing=True,
     return_X_y=False,
@@ -163,7 +178,19 @@ def fetch_lfw_faces(
     crop : None, "center" or (left, top, right, bottom), default=(60, 60, 190, 190)
         Box of the 250x250 photo cut before resizing; the default frames the
         face as the course's images do. ``None`` keeps the whole photo
-        (e.g. for a face detector to run on later).
+        (e.g. for a face detector to run on later). With ``detect=True``,
+        used only for the photos where no face is found.
+    detect : bool, default=False
+        Find the face in each photo with dlib's detector, align it by its
+        landmarks and cut it with the course's framing, as
+        :class:`facenet_sk.faces.FaceAligner` does (the largest face when
+        there are several). LFW's photos are centred on a face, so a photo
+        where none is found keeps its ``crop``, with a warning that counts
+        them; ``detected`` says which. Needs ``pip install
+        "facenet_sk[faces]"``.
+    upsample : int, default=1
+        With ``detect=True``: times each photo is doubled before detection
+        (finds smaller faces, 4 times slower per step).
     funneled : bool, default=True
         Read the funneled (aligned) version of LFW, as scikit-learn does by
         default; False reads the original photos.
@@ -178,8 +205,9 @@ def fetch_lfw_faces(
     sklearn.utils.Bunch or tuple
         ``images`` (n, image_size, image_size, 3) uint8, ``data``,
         ``target`` (n,) int64, ``target_names`` (scikit-learn's, e.g.
-        ``"Colin Powell"``), ``path`` (the ``lfw_home`` folder read) and
-        ``DESCR``; or ``(data, target)``. The photos come in scikit-learn's
+        ``"Colin Powell"``), ``path`` (the ``lfw_home`` folder read),
+        ``detected`` (n,) bool with ``detect=True`` and ``DESCR``; or
+        ``(data, target)``. The photos come in scikit-learn's
         fixed shuffled order.
 
     Raises
@@ -209,7 +237,12 @@ def fetch_lfw_faces(
     _check_int("min_faces_per_person", min_faces_per_person, 0)
     _check_int("max_people", max_people, 2, allow_none=True)
     _check_int("image_size", image_size, 1)
+    _check_int("upsample", upsample, 0)
     crop = _check_crop(crop)
+    if detect:
+        from ..faces import check_installed
+
+        check_installed()  # before a long download, not after
     home = _resolve_data_home(data_home, bool(funneled))
     if not download_if_missing and not _has_copy(home, bool(funneled)):
         raise FileNotFoundError(_missing_message(home, bool(funneled)) + " (download_if_missing"
@@ -238,16 +271,28 @@ def fetch_lfw_faces(
             f"min_faces_per_person={min_faces_per_person}, max_people={max_people}; "
             "a classifier needs at least 2 people")
     keep = np.flatnonzero(np.isin(lfw.target, labels))
-    images = _framed_faces(
-        lfw.images, keep,
-        lambda photos: np.stack([_crop_resize(photo, crop, image_size) for photo in photos]))
+    found, extra = [], {}
+    if detect:
+        images = _framed_faces(lfw.images, keep, lambda photos: _detect_or_crop(
+            photos, crop, image_size, upsample, found))
+        extra["detected"] = np.asarray(found)
+        missed = len(found) - sum(found)
+        framing = f"faces detected and aligned (upsample={upsample})"
+        if missed:
+            framing += f"; {missed} photo(s) without a detected face cut with crop={crop!r}"
+            warnings.warn(f"no face found in {missed} of {len(found)} LFW photo(s); they were "
+                          f"cut with crop={crop!r} instead (see the 'detected' field)",
+                          UserWarning, stacklevel=2)
+    else:
+        images = _framed_faces(
+            lfw.images, keep,
+            lambda photos: np.stack([_crop_resize(photo, crop, image_size) for photo in photos]))
+        framing = f"crop={crop!r}" if crop is not None else "whole photo"
     target = np.searchsorted(labels, lfw.target[keep])
     target_names = lfw.target_names[labels]
     return make_bunch(
         images, target, target_names, return_X_y=return_X_y,
-        path=home / "lfw_home",
+        path=home / "lfw_home", **extra,
         DESCR=DESCR.format(size=image_size, n_people=len(labels), min_faces=min_faces_per_person,
-                           n_images=len(images),
-                           framing=f"crop={crop!r}" if crop is not None else "whole photo",
-                           source=home / "lfw_home"),
+                           n_images=len(images), framing=framing, source=home / "lfw_home"),
     )
