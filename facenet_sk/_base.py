@@ -1,182 +1,120 @@
-"""What every facenet_sk network classifier shares: a scikit-learn estimator
-that builds, trains and queries a skorch net around a PyTorch module."""
+"""What every facenet_sk network classifier shares: the scikit-learn side.
 
-import contextlib
+Hyper-parameters are declared in ``_parameter_constraints`` and checked once,
+at the top of ``fit``; data is validated here; the skorch net that trains the
+PyTorch module is built by ``_net.build_net``.
+"""
+
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
-from skorch.helper import predefined_split
-from torch import nn
+from sklearn.utils.validation import (check_consistent_length, check_is_fitted, column_or_1d,
+                                      validate_data)
 
 from ._augment import FlipShift
-from ._batches import BatchLoader, TensorDataset
+from ._batches import TensorDataset
 from ._malloc import reuse_freed_memory
-from ._threads import dask_task_threads
+from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_device,
+                   set_validation, standardize_input, torch_threads)
+from ._params import SHARED_CONSTRAINTS, check_routed_args
 from ._version import __version__
 
 #: The exercise's input: 48x48 RGB images, 8 people.
 DEFAULT_IMAGE_SHAPE = (48, 48, 3)
 DEFAULT_N_CLASSES = 8
 
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
+# Fitted models pickled by facenet_sk 0.x name their skorch net here.
+_SkorchNet = SkorchNet
+
+#: Prefixes of ``set_params`` keys routed into a dict hyper-parameter, as
+#: skorch routes ``optimizer__momentum`` to the optimizer.
+_ROUTES = {"optimizer__": "optimizer_params", "criterion__": "criterion_params"}
+
+# A validation set whose channel means lie further than this many standard
+# deviations of X from X's, or whose spread differs by more than this factor,
+# was not preprocessed like X (e.g. raw images beside standardized ones).
+_VALID_MEAN_TOLERANCE = 4.0
+_VALID_SCALE_TOLERANCE = 5.0
 
 
 class VersionMismatchWarning(UserWarning):
     """A model was pickled by another facenet_sk version than the one loading it."""
 
 
-class _SkorchNet(NeuralNetClassifier):
-    """skorch's classifier, remembering whether Ctrl-C ended its training,
-    and pickling its module once.
-
-    skorch stops training on KeyboardInterrupt and keeps the weights reached
-    so far; the flag lets callers (the CLI, compare_models) stop too.
-    """
-
-    # skorch keeps the module instance it is given as ``module`` and trains that
-    # very object as ``module_``, but saves only ``module_`` the device-aware way.
-    # Pickled as is, the weights would be stored twice, and a model trained on a
-    # GPU could not be loaded where there is none: save ``module`` as a reference.
-    _SAME_AS_MODULE_ = "<module_>"
-
-    def __getstate__(self):
-        shared = self.__dict__.get("module") is self.__dict__.get("module_") is not None
-        state = super().__getstate__()
-        if shared:
-            state["module"] = self._SAME_AS_MODULE_
-        return state
-
-    def __setstate__(self, state):
-        shared = state.get("module") == self._SAME_AS_MODULE_
-        super().__setstate__(state)
-        if shared:
-            self.module = self.module_
-
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        self.interrupted_ = False
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
-        except KeyboardInterrupt:
-            self.interrupted_ = True
-            raise
-
-
-@contextlib.contextmanager
-def torch_threads(n_threads):
-    """Run the block with ``torch.set_num_threads(n_threads)``, then restore.
-
-    None leaves torch's setting, except in a Dask task: there the task takes
-    the threads its worker gives it (see ``_threads.dask_task_threads``).
-    """
-    if n_threads is None:
-        n_threads = dask_task_threads()
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _fused_optimizer_params(optimizer, device):
-    """``{"optimizer__fused": True}`` where torch has a fused kernel for it, else {}.
-
-    Fused Adam updates every weight in one pass instead of about ten, the
-    same arithmetic: 3x faster steps on the CPU, a quarter of the training
-    time of the MLP. Other optimizers and older torch keep their defaults.
-    """
-    if optimizer not in (torch.optim.Adam, torch.optim.AdamW):
-        return {}
-    try:
-        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
-        supported = _get_fused_kernels_supported_devices()
-    except ImportError:  # a torch without the helper
-        return {}
-    return {"optimizer__fused": True} if torch.device(device).type in supported else {}
-
-
-def _resolve_device(device):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for, but no CUDA device is available")
-    return device
-
-
-def _infer_image_shape(n_features):
-    """(s, s, 3) when ``n_features`` is 3 * s * s, else None."""
-    side = math.isqrt(n_features // 3)
-    return (side, side, 3) if n_features and 3 * side * side == n_features else None
-
-
 class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of the network classifiers; not used directly.
 
     Subclasses define ``__init__`` (every hyper-parameter as a plain
-    argument) and ``_module(n_features, n_classes, image_shape)``.
+    argument), extend ``_parameter_constraints`` with their own and define
+    ``_module(n_features, n_classes, image_shape)``.
     """
+
+    #: Allowed values of every hyper-parameter (scikit-learn's declaration).
+    _parameter_constraints = dict(SHARED_CONSTRAINTS)
 
     #: Whether the network needs to know the images' shape (CNNs do).
     _needs_image_shape = False
 
     # ----------------------------------------------------------- parameters
-    def _check_params(self):
-        """Raise ValueError naming any hyper-parameter outside its range."""
-        checks = [
-            ("lr", self.lr, Real, lambda v: 0 < v < math.inf, "> 0 and finite"),
-            ("max_epochs", self.max_epochs, Integral, lambda v: v >= 1, ">= 1"),
-            ("batch_size", self.batch_size, Integral, lambda v: v >= 1, ">= 1"),
-            ("dropout", self.dropout, Real, lambda v: 0 <= v < 1, "in [0, 1)"),
-            ("batchnorm_momentum", self.batchnorm_momentum, Real, lambda v: 0 < v <= 1,
-             "in (0, 1]"),
-            ("weight_decay", self.weight_decay, Real, lambda v: v >= 0, ">= 0"),
-            ("validation_fraction", self.validation_fraction, Real, lambda v: 0 < v < 1,
-             "in (0, 1)"),
-            ("n_iter_no_change", self.n_iter_no_change, Integral, lambda v: v >= 1, ">= 1"),
-            ("verbose", self.verbose, Integral, lambda v: v >= 0, ">= 0"),
-        ]
-        if self.n_threads is not None:
-            checks.append(("n_threads", self.n_threads, Integral, lambda v: v >= 1, ">= 1"))
-        for name, value, kind, ok, allowed in checks:
-            if isinstance(value, bool) or not isinstance(value, kind) or not ok(value):
-                raise ValueError(f"{name} must be {kind.__name__.lower()} {allowed}, "
-                                 f"got {value!r}")
-        for name in ("early_stopping", "augment", "batchnorm"):
-            # A string such as "no" would be truthy and silently switch the option on.
-            if not isinstance(getattr(self, name, False), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not (isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS
-                or isinstance(self.optimizer, type)
-                and issubclass(self.optimizer, torch.optim.Optimizer)):
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or a "
-                             f"torch.optim.Optimizer class, got {self.optimizer!r}")
-        if self.class_weight not in (None, "balanced") and not isinstance(self.class_weight,
-                                                                           dict):
-            raise ValueError("class_weight must be None, 'balanced' or a dict label -> "
-                             f"weight, got {self.class_weight!r}")
-        if self.device not in ("auto", "cpu", "mps") and not str(self.device).startswith("cuda"):
-            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto', "
-                             f"got {self.device!r}")
+    def get_params(self, deep=True):
+        """Hyper-parameters; with ``deep=True`` also ``optimizer__*`` and ``criterion__*``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also list the entries of ``optimizer_params`` and
+            ``criterion_params`` under skorch's prefixed names.
+
+        Returns
+        -------
+        dict
+        """
+        params = super().get_params(deep=deep)
+        if deep:
+            for prefix, attr in _ROUTES.items():
+                for key, value in (getattr(self, attr, None) or {}).items():
+                    params[f"{prefix}{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set hyper-parameters; ``optimizer__x`` and ``criterion__x`` go to the dicts.
+
+        ``set_params(optimizer__momentum=0.9)`` is
+        ``set_params(optimizer_params={**optimizer_params, "momentum": 0.9})``
+        (a new dict: the one given to the constructor is not changed), so
+        that a search grid can name skorch's routed arguments directly.
+
+        Parameters
+        ----------
+        **params
+            Hyper-parameters by name.
+
+        Returns
+        -------
+        self
+        """
+        routed = {}
+        for key in list(params):
+            for prefix, attr in _ROUTES.items():
+                if key.startswith(prefix):
+                    routed.setdefault(attr, {})[key[len(prefix):]] = params.pop(key)
+        super().set_params(**params)
+        for attr, values in routed.items():
+            setattr(self, attr, {**(getattr(self, attr) or {}), **values})
+        return self
+
+    def _check_routed_params(self):
+        """The checks no constraint can express: the routed arguments' names."""
+        check_routed_args(self, optimizer_class(self.optimizer), CRITERION)
 
     # ---------------------------------------------------------------- input
     def _check_X(self, X):
@@ -192,18 +130,29 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                              f"was fitted on images of shape {self.image_shape_}")
         return _writeable(validate_data(self, X, reset=False, dtype=np.float32))
 
-    def _check_X_y(self, X, y):
-        """Validate training data; set ``n_features_in_``, ``classes_``, ``image_shape_``."""
+    def _check_X_y(self, X, y, *, classes=None, reset=True):
+        """Validate training data.
+
+        With ``reset`` (a new fit), set ``n_features_in_``, ``classes_`` (from
+        ``classes`` if given, else from y) and ``image_shape_``; otherwise
+        check X and y against them (training that continues).
+        """
         X, image_shape = _flatten_images(X)
+        if not reset:
+            X = self._check_X(X if image_shape is None else X.reshape(len(X), *image_shape))
+            y = _numeric_object_labels(y)
+            check_consistent_length(X, y)
+            check_classification_targets(y)
+            return X, self._encode_known(column_or_1d(y), "y", "classes_")
         X, y = validate_data(self, X, y, dtype=np.float32)
-        y = self._encode_y(y)
+        y = self._encode_y(y, classes)
         self.image_shape_ = self._resolve_image_shape(image_shape, X.shape[1])
         return _writeable(X), y
 
     def _resolve_image_shape(self, given, n_features):
         """The image shape from X, the ``image_shape`` parameter, or the width."""
         if self.image_shape is not None:
-            wanted = tuple(self.image_shape)
+            wanted = tuple(int(s) for s in self.image_shape)
             if given is not None and given != wanted:
                 raise ValueError(f"X has images of shape {given}, but image_shape={wanted}")
             if math.prod(wanted) != n_features:
@@ -219,17 +168,55 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             )
         return shape
 
-    def _encode_y(self, y):
+    def _encode_y(self, y, classes=None):
         y = _numeric_object_labels(y)
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
+        encoder = LabelEncoder().fit(y if classes is None else _numeric_object_labels(
+            np.asarray(classes)))
         if len(encoder.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
                 f"the data contains only one class: {encoder.classes_.tolist()[0]!r}"
             )
         self.classes_ = encoder.classes_
-        return encoder.transform(y).astype(np.int64)
+        return self._encode_known(y, "y", "classes")
+
+    def _encode_known(self, labels, name, known):
+        """Labels as indices into ``classes_``; ValueError for any other label."""
+        labels = np.asarray(_numeric_object_labels(labels))
+        unseen = np.setdiff1d(labels, self.classes_)
+        if unseen.size:
+            raise ValueError(f"{name} has labels not seen in {known}: {unseen[:5].tolist()}")
+        return np.searchsorted(self.classes_, labels).astype(np.int64)
+
+    def _check_valid_like_train(self, X_valid):
+        """Refuse a validation set that was not preprocessed like the training set.
+
+        In a Pipeline, ``net__X_valid`` reaches the network without going
+        through the preceding steps (scikit-learn passes fit parameters as
+        they are), so the network would score and early-stop on raw images
+        while it trains on scaled ones.
+        """
+        mean, _, spread = _channel_stats(X_valid, len(self.input_mean_))
+        train_spread = self._input_spread
+        off = np.abs(mean - self.input_mean_) > _VALID_MEAN_TOLERANCE * np.maximum(
+            train_spread, np.finfo(np.float32).eps)
+        ratio = (spread + 1e-12) / (train_spread + 1e-12)
+        off |= (train_spread > 0) & ((ratio > _VALID_SCALE_TOLERANCE)
+                                     | (ratio < 1 / _VALID_SCALE_TOLERANCE))
+        if off.any():
+            raise ValueError(
+                "X_valid is not on the scale of X: mean per channel "
+                f"{_rounded(mean)} and standard deviation {_rounded(spread)}, where X has "
+                f"{_rounded(self.input_mean_)} and {_rounded(train_spread)}. Preprocess X_valid "
+                "as X. In a "
+                "Pipeline, net__X_valid reaches the network untransformed: build it as "
+                "Pipeline(steps, transform_input=['X_valid']) with "
+                "sklearn.set_config(enable_metadata_routing=True) and "
+                "set_fit_request(X_valid=True, y_valid=True) on the network, then call "
+                "fit(X, y, X_valid=..., y_valid=...); or use "
+                "facenet_sk.compare.fit_model(pipeline, X, y, X_valid, y_valid)."
+            )
 
     def _validation_data(self, X, y, X_valid, y_valid, seed):
         """(X_train, y_train, X_valid, y_valid) with y encoded; valid may be None."""
@@ -241,10 +228,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if len(y_valid) != len(X_valid):
                 raise ValueError(f"X_valid has {len(X_valid)} samples but y_valid has "
                                  f"{len(y_valid)}")
-            unseen = np.setdiff1d(y_valid, self.classes_)
-            if unseen.size:
-                raise ValueError(f"y_valid has labels not seen in y: {unseen[:5].tolist()}")
-            return X, y, X_valid, np.searchsorted(self.classes_, y_valid).astype(np.int64)
+            self._check_valid_like_train(X_valid)
+            return X, y, X_valid, self._encode_known(y_valid, "y_valid", "y")
+        if y_valid is not None:
+            raise ValueError("y_valid was given without X_valid")
         if not self.early_stopping:
             return X, y, None, None
         # A stratified split keeps every class in both parts, as MLPClassifier's does.
@@ -257,32 +244,89 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         return X[train], y[train], X[valid], y[valid]
 
     # ----------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, X_valid=None, y_valid=None):
         """Train the network on X, y.
+
+        Every hyper-parameter is checked first. With ``warm_start=True`` and
+        a fitted network, training continues from it for ``max_epochs`` more
+        epochs (``history_`` grows); otherwise a new network is trained.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, height, width, channels) or (n_samples, n_features)
-            Images, or images flattened row-major; any real dtype.
+            Images, or images flattened row-major; any real dtype (raw uint8
+            pixels are fine: with ``input_scaling="channel"`` the network
+            standardizes them with statistics learned here).
         y : array-like of shape (n_samples,)
             Labels of any type (ints, strings...).
         X_valid, y_valid : array-like, default=None
             A fixed validation set, scored after every epoch (``history_``
             gets ``valid_loss`` and ``valid_acc``) and used by
-            ``early_stopping``. Without it, ``early_stopping=True`` splits
-            off ``validation_fraction`` of X (stratified).
+            ``early_stopping``; preprocessed as X (refused otherwise). Without
+            it, ``early_stopping=True`` splits off ``validation_fraction`` of
+            X (stratified).
 
         Returns
         -------
         self
         """
-        self._check_params()
-        if hasattr(self, "net_"):
+        self._check_routed_params()
+        continuing = self.warm_start and hasattr(self, "net_")
+        if not continuing and hasattr(self, "net_"):
             del self.net_  # a failed refit must not pair the old net with new classes_
-        X, y = self._check_X_y(X, y)
+        X, y = self._check_X_y(X, y, reset=not continuing)
+        return self._train(X, y, X_valid, y_valid, epochs=self.max_epochs)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, *, X_valid=None, y_valid=None):
+        """Train one more epoch on X, y (the first call builds the network).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or (n_samples, n_features)
+            Images or flat rows, as for :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Labels, all among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label the model will know. Needed on the first call (as in
+            scikit-learn's ``partial_fit``), ignored afterwards.
+        X_valid, y_valid : array-like, default=None
+            A validation set scored after the epoch, as in :meth:`fit`.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from facenet_sk import make_model
+        >>> from facenet_sk.datasets import make_synthetic_faces
+        >>> X, y = make_synthetic_faces(n_people=3, n_per_person=10, return_X_y=True)
+        >>> model = make_model("only_fc", random_state=0)
+        >>> for _ in range(3):
+        ...     model = model.partial_fit(X, y, classes=[0, 1, 2])
+        >>> model.n_epochs_
+        3
+        """
+        self._check_routed_params()
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        X, y = self._check_X_y(X, y, classes=classes, reset=first)
+        return self._train(X, y, X_valid, y_valid, epochs=1)
+
+    def _train(self, X, y, X_valid, y_valid, *, epochs):
+        """Train ``epochs`` epochs on validated X and encoded y, from scratch or on."""
+        continuing = hasattr(self, "net_")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if continuing:
+            # Not the first epochs' dropout masks and shuffles over again.
+            seed = (seed + self.n_epochs_) % np.iinfo(np.int32).max
+        else:
+            self._fit_input_stats(X)
         X, y, X_valid, y_valid = self._validation_data(X, y, X_valid, y_valid, seed)
-        device = _resolve_device(self.device)
+        device = self.net_.device if continuing else resolve_device(self.device)
 
         train = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
         valid = None if X_valid is None else TensorDataset(torch.from_numpy(X_valid),
@@ -293,8 +337,14 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         with torch_threads(self.n_threads), reuse_freed_memory(), \
                 torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
-            net = self._make_net(y, device, seed, valid)
-            net.fit(train, None)
+            if continuing:
+                net = self.net_
+                set_validation(net, valid)
+                net.batch_size = int(self.batch_size)
+            else:
+                net = self._make_net(y, device, seed, valid)
+                net.initialize()
+            net.partial_fit(train, None, epochs=int(epochs))
         # The validation set is needed only while training: do not pickle it.
         net.train_split = None
         self.net_ = net
@@ -303,53 +353,118 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self.interrupted_ = bool(getattr(net, "interrupted_", False))
         return self
 
+    def _fit_input_stats(self, X):
+        """Learn the per-channel mean and scale the network standardizes with."""
+        n_channels = self.image_shape_[-1] if self.image_shape_ is not None else 1
+        mean, scale, spread = _channel_stats(X, n_channels)
+        self.input_mean_, self.input_scale_ = mean, scale
+        self._input_spread = spread
+
     def _make_net(self, y, device, seed, valid):
         """The skorch net for encoded training labels ``y`` and a validation set."""
         n_classes = len(self.classes_)
         module = self._module(self.n_features_in_, n_classes, self.image_shape_)
-        optimizer = OPTIMIZERS[self.optimizer.lower()] if isinstance(self.optimizer, str) \
-            else self.optimizer
+        if self.input_scaling == "channel":
+            standardize_input(module, self.input_mean_, self.input_scale_)
         criterion_weight = None
         if self.class_weight is not None:
             weights = compute_class_weight(self.class_weight, classes=self.classes_,
                                            y=self.classes_[y])
             criterion_weight = torch.as_tensor(weights, dtype=torch.float32)
-        callbacks = [("train_acc", EpochScoring("accuracy", lower_is_better=False,
-                                                on_train=True, name="train_acc"))]
-        if self.early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
-                sink=print if self.verbose else _silent)))
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        callbacks += list(self.callbacks or [])
         transform = None
         if self.augment:
             if self.image_shape_ is None:
                 raise ValueError("augment=True needs images: X is not a square RGB image and "
                                  "image_shape is not set")
             transform = FlipShift(self.image_shape_, seed=seed)
-        return _SkorchNet(
-            module=module,
-            criterion=nn.CrossEntropyLoss,
-            criterion__weight=criterion_weight,
-            optimizer=optimizer,
-            lr=self.lr,
-            **({"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}),
-            **_fused_optimizer_params(optimizer, device),
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=BatchLoader,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
-            iterator_train__transform=transform,
-            iterator_valid=BatchLoader,
-            train_split=None if valid is None else predefined_split(valid),
-            callbacks=callbacks,
-            classes=np.arange(n_classes),
-            device=device,
-            verbose=self.verbose,
-        )
+        return build_net(
+            module, n_classes=n_classes, device=device, seed=seed, valid=valid,
+            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
+            optimizer_params=self.optimizer_params, criterion_params=self.criterion_params,
+            criterion_weight=criterion_weight, max_epochs=self.max_epochs,
+            batch_size=self.batch_size, early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change, transform=transform,
+            callbacks=self.callbacks, verbose=self.verbose)
+
+    # ---------------------------------------------------------- weights
+    def save_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None):
+        """Save the fitted network's weights (and optionally more) alone; skorch's.
+
+        The weights include the input statistics of ``input_scaling``.
+        Load them with :meth:`load_params` into a model of the same
+        hyper-parameters fitted or initialized on data of the same shape and
+        classes. Pickle the whole estimator to keep everything instead.
+
+        Parameters
+        ----------
+        f_params, f_optimizer, f_criterion, f_history : file-like or path, default=None
+            Where to write the module's ``state_dict``, the optimizer's, the
+            loss's and the history (JSON); None skips that part.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> from facenet_sk import make_model
+        >>> from facenet_sk.datasets import make_synthetic_faces
+        >>> X, y = make_synthetic_faces(n_people=2, n_per_person=10, return_X_y=True)
+        >>> model = make_model("only_fc", max_epochs=2, random_state=0).fit(X, y)
+        >>> path = os.path.join(tempfile.mkdtemp(), "weights.pt")
+        >>> model.save_params(f_params=path)
+        >>> fresh = make_model("only_fc").initialize(X, y).load_params(f_params=path)
+        >>> bool((fresh.predict_proba(X) == model.predict_proba(X)).all())
+        True
+        """
+        check_is_fitted(self)
+        self.net_.save_params(f_params=f_params, f_optimizer=f_optimizer,
+                              f_criterion=f_criterion, f_history=f_history)
+
+    def load_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None):
+        """Load what :meth:`save_params` saved into this fitted or initialized model.
+
+        Parameters
+        ----------
+        f_params, f_optimizer, f_criterion, f_history : file-like or path, default=None
+            As for :meth:`save_params`; None leaves that part as it is.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        self.net_.load_params(f_params=f_params, f_optimizer=f_optimizer,
+                              f_criterion=f_criterion, f_history=f_history)
+        self.history_ = self.net_.history
+        self.n_epochs_ = len(self.net_.history)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def initialize(self, X, y):
+        """Build the untrained network for data like X, y (skorch's ``initialize``).
+
+        Sets ``classes_``, the input statistics and ``net_`` without training
+        (``n_epochs_`` is 0), ready for :meth:`load_params`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._check_routed_params()
+        X, y = self._check_X_y(X, y)
+        self._fit_input_stats(X)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        forked = [] if resolve_device(self.device) == "cpu" else None
+        with torch.random.fork_rng(devices=forked):
+            torch.manual_seed(seed)
+            self.net_ = self._make_net(y, resolve_device(self.device), seed, None).initialize()
+        self.history_ = self.net_.history
+        self.n_epochs_ = 0
+        self.interrupted_ = False
+        return self
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, X):
@@ -448,5 +563,33 @@ def _writeable(X):
     return X if X.flags.writeable else X.copy()
 
 
-def _silent(*args, **kwargs):
-    """A sink that drops skorch's messages when the estimator is not verbose."""
+def _rounded(values):
+    """Values for a message: 3 decimals, no negative zero."""
+    return (np.round(values, 3) + 0.0).tolist()
+
+
+def _infer_image_shape(n_features):
+    """(s, s, 3) when ``n_features`` is 3 * s * s, else None."""
+    side = math.isqrt(n_features // 3)
+    return (side, side, 3) if n_features and 3 * side * side == n_features else None
+
+
+def _channel_stats(X, n_channels, rows_per_block=256):
+    """Per-channel mean, scale (std, 1 where 0) and std of flat float rows.
+
+    Block by block (Chan's pairwise update) in float64, so that no float64
+    copy of the whole of X is made.
+    """
+    count, mean, m2 = 0, np.zeros(n_channels), np.zeros(n_channels)
+    for start in range(0, len(X), rows_per_block):
+        block = X[start:start + rows_per_block].reshape(-1, n_channels).astype(np.float64)
+        n_block = len(block)
+        block_mean = block.mean(axis=0)
+        block_m2 = ((block - block_mean) ** 2).sum(axis=0)
+        delta = block_mean - mean
+        total = count + n_block
+        mean = mean + delta * n_block / total
+        m2 = m2 + block_m2 + delta ** 2 * count * n_block / total
+        count = total
+    std = np.sqrt(m2 / max(count, 1))
+    return mean, np.where(std > 0, std, 1.0), std

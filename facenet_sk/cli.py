@@ -207,7 +207,7 @@ def cmd_grid(args):
 
 def cmd_summary(args):
     from .models import make_model
-    from .summary import summary
+    from ._summary import summary
 
     shape = tuple(int(v) for v in args.image_shape.split(",")) if args.image_shape else None
     print(summary(make_model(args.name, image_shape=shape)))
@@ -346,6 +346,11 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the ``facenet-sk`` command; returns the exit code."""
+    if argv is None:
+        # Run as the command, this process is the library's own: let training
+        # tune glibc's malloc for speed (a process-wide change).
+        from ._malloc import allow_malloc_tuning
+        allow_malloc_tuning()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv

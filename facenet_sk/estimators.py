@@ -1,6 +1,7 @@
 """The exercise's two network families as scikit-learn classifiers."""
 
 from ._base import BaseNetClassifier
+from ._params import Ints, PositiveInts
 from .nets import CNN, FCNet
 
 _SHARED_PARAMS_DOC = """
@@ -12,6 +13,15 @@ _SHARED_PARAMS_DOC = """
         Mini-batch size (the exercise's 128).
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer class, default="adam"
         The optimizer.
+    optimizer_params : dict, default=None
+        More arguments of the optimizer, e.g. ``{"momentum": 0.9,
+        "nesterov": True}`` for SGD or ``{"betas": (0.9, 0.99)}`` for Adam:
+        skorch's ``optimizer__*``. ``set_params(optimizer__momentum=0.9)``
+        and search grids may name them that way too.
+    criterion_params : dict, default=None
+        More arguments of the loss (:class:`torch.nn.CrossEntropyLoss`), e.g.
+        ``{"label_smoothing": 0.1}``: skorch's ``criterion__*``, settable as
+        ``criterion__label_smoothing`` too.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
     early_stopping : bool, default=False
@@ -25,7 +35,18 @@ _SHARED_PARAMS_DOC = """
         Patience of early stopping, in epochs.
     augment : bool, default=False
         Random horizontal flips and shifts of up to 4 pixels on every
-        training batch (needs image input). Off for the seed's models.
+        training batch (needs image input). Off for the course's models.
+    input_scaling : {"channel"} or None, default="channel"
+        "channel": the network standardizes its input with one mean and one
+        standard deviation per colour channel, learned from X in ``fit``
+        (one for all features of non-image input), so raw 0..255 pixels
+        train as well as scaled ones and augmentation moves pixels before
+        the scaling. None: the input goes in as given (the course's recipe,
+        behind its per-pixel ``StandardScaler``).
+    warm_start : bool, default=False
+        When fitted already, ``fit`` continues training the same network
+        (its weights, optimizer state and input statistics) for
+        ``max_epochs`` more epochs; ``history_`` grows.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the loss, as in scikit-learn's classifiers.
     image_shape : tuple of int, default=None
@@ -53,6 +74,9 @@ _SHARED_PARAMS_DOC = """
         Number of (flattened) input features.
     image_shape_ : tuple of int or None
         Image shape the network was built for.
+    input_mean_, input_scale_ : ndarray of shape (n_channels,)
+        The channels' mean and standard deviation in the training data (the
+        network's input statistics with ``input_scaling="channel"``).
     net_ : skorch.NeuralNetClassifier
         The trained skorch net (its ``module_`` is the PyTorch network).
     history_ : skorch.History
@@ -81,7 +105,7 @@ class FCNetClassifier(BaseNetClassifier):
         Batch normalization after every hidden dense layer, before the ReLU.
     batchnorm_momentum : float, default=0.01
         How fast the batch normalization's running statistics follow the
-        batches (PyTorch's convention; the seed's Keras momentum 0.99 is 0.01).
+        batches (PyTorch's convention; the course's Keras momentum 0.99 is 0.01).
         On small data sets, 0.1 lets them settle within fewer steps.
     """ + _SHARED_PARAMS_DOC + """
     Examples
@@ -89,16 +113,18 @@ class FCNetClassifier(BaseNetClassifier):
     >>> from facenet_sk import FCNetClassifier
     >>> from facenet_sk.datasets import make_synthetic_faces
     >>> X, y = make_synthetic_faces(n_per_person=20, return_X_y=True)
-    >>> clf = FCNetClassifier(max_epochs=2, random_state=0).fit(X / 255, y)
-    >>> clf.predict(X[:3] / 255).shape
+    >>> clf = FCNetClassifier(max_epochs=2, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
     (3,)
     """
 
     def __init__(self, hidden_layer_sizes=(400, 200), *, dropout=0.0, batchnorm=False,
-                 batchnorm_momentum=0.01, lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 batchnorm_momentum=0.01, lr=0.001, max_epochs=30, batch_size=128, optimizer="adam",
+                 optimizer_params=None, criterion_params=None, weight_decay=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 augment=False, class_weight=None, image_shape=None, random_state=None,
-                 device="cpu", n_threads=None, verbose=0, callbacks=None):
+                 augment=False, input_scaling="channel", class_weight=None, image_shape=None,
+                 warm_start=False, random_state=None, device="cpu", n_threads=None, verbose=0,
+                 callbacks=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.batchnorm = batchnorm
@@ -107,25 +133,32 @@ class FCNetClassifier(BaseNetClassifier):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.criterion_params = criterion_params
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.augment = augment
+        self.input_scaling = input_scaling
         self.class_weight = class_weight
         self.image_shape = image_shape
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
         self.callbacks = callbacks
 
+    _parameter_constraints = {
+        **BaseNetClassifier._parameter_constraints,
+        "hidden_layer_sizes": [PositiveInts()],
+    }
+
     def _module(self, n_features, n_classes, image_shape):
-        sizes = tuple(self.hidden_layer_sizes)
-        if any(not isinstance(s, int) or s < 1 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}")
-        return FCNet(n_features, n_classes, sizes, dropout=self.dropout,
-                     batchnorm=self.batchnorm, batchnorm_momentum=self.batchnorm_momentum)
+        return FCNet(n_features, n_classes, tuple(int(s) for s in self.hidden_layer_sizes),
+                     dropout=float(self.dropout), batchnorm=bool(self.batchnorm),
+                     batchnorm_momentum=float(self.batchnorm_momentum))
 
 
 class CNNClassifier(BaseNetClassifier):
@@ -148,7 +181,7 @@ class CNNClassifier(BaseNetClassifier):
         layer, before the ReLU (Keras's epsilon 0.001).
     batchnorm_momentum : float, default=0.01
         How fast the batch normalization's running statistics follow the
-        batches (PyTorch's convention; the seed's Keras momentum 0.99 is 0.01).
+        batches (PyTorch's convention; the course's Keras momentum 0.99 is 0.01).
         On small data sets, 0.1 lets them settle within fewer steps.
     """ + _SHARED_PARAMS_DOC + """
     Examples
@@ -156,7 +189,7 @@ class CNNClassifier(BaseNetClassifier):
     >>> from facenet_sk import CNNClassifier
     >>> from facenet_sk.datasets import make_synthetic_faces
     >>> faces = make_synthetic_faces(n_per_person=20)
-    >>> clf = CNNClassifier(max_epochs=1, random_state=0).fit(faces.images / 255, faces.target)
+    >>> clf = CNNClassifier(max_epochs=1, random_state=0).fit(faces.images, faces.target)
     >>> clf.image_shape_
     (48, 48, 3)
     """
@@ -164,10 +197,12 @@ class CNNClassifier(BaseNetClassifier):
     _needs_image_shape = True
 
     def __init__(self, conv_filters=(32, 64), dense_units=200, *, dropout=0.0, batchnorm=False,
-                 batchnorm_momentum=0.01, lr=0.001, max_epochs=30, batch_size=128, optimizer="adam", weight_decay=0.0,
+                 batchnorm_momentum=0.01, lr=0.001, max_epochs=30, batch_size=128, optimizer="adam",
+                 optimizer_params=None, criterion_params=None, weight_decay=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 augment=False, class_weight=None, image_shape=None, random_state=None,
-                 device="cpu", n_threads=None, verbose=0, callbacks=None):
+                 augment=False, input_scaling="channel", class_weight=None, image_shape=None,
+                 warm_start=False, random_state=None, device="cpu", n_threads=None, verbose=0,
+                 callbacks=None):
         self.conv_filters = conv_filters
         self.dense_units = dense_units
         self.dropout = dropout
@@ -177,24 +212,31 @@ class CNNClassifier(BaseNetClassifier):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.criterion_params = criterion_params
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.augment = augment
+        self.input_scaling = input_scaling
         self.class_weight = class_weight
         self.image_shape = image_shape
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
         self.callbacks = callbacks
 
+    _parameter_constraints = {
+        **BaseNetClassifier._parameter_constraints,
+        "conv_filters": [PositiveInts(allow_empty=False)],
+        "dense_units": [Ints(1)],
+    }
+
     def _module(self, n_features, n_classes, image_shape):
-        filters = tuple(self.conv_filters)
-        if any(not isinstance(f, int) or f < 1 for f in filters) or not filters:
-            raise ValueError(f"conv_filters must be positive integers, got {filters!r}")
-        if not isinstance(self.dense_units, int) or self.dense_units < 1:
-            raise ValueError(f"dense_units must be a positive integer, got {self.dense_units!r}")
-        return CNN(image_shape, n_classes, filters, self.dense_units, dropout=self.dropout,
-                   batchnorm=self.batchnorm, batchnorm_momentum=self.batchnorm_momentum)
+        return CNN(image_shape, n_classes, tuple(int(f) for f in self.conv_filters),
+                   int(self.dense_units), dropout=float(self.dropout),
+                   batchnorm=bool(self.batchnorm),
+                   batchnorm_momentum=float(self.batchnorm_momentum))

@@ -1,8 +1,25 @@
-"""A stratified train / valid / test split for data sets without a fixed one."""
+"""Splitting data into train, valid and test parts: the course's named splits
+and a stratified split for data sets without a fixed one."""
 
 from numbers import Integral
 
 from sklearn.model_selection import train_test_split
+
+#: The fixed splits of the course's data, in the order the course uses them.
+SUBSETS = ("train", "valid", "test")
+
+
+def check_subset(subset):
+    """Return ``subset`` if it names a split or ``"all"``, else raise ValueError.
+
+    Examples
+    --------
+    >>> check_subset("valid")
+    'valid'
+    """
+    if subset not in SUBSETS + ("all",):
+        raise ValueError(f"subset must be one of {SUBSETS + ('all',)}, got {subset!r}")
+    return subset
 
 
 def train_valid_test_split(X, y, *, valid_size=1 / 7, test_size=1 / 7, random_state=None,
@@ -11,7 +28,7 @@ def train_valid_test_split(X, y, *, valid_size=1 / 7, test_size=1 / 7, random_st
 
     Two calls of :func:`sklearn.model_selection.train_test_split`: the test
     part first, then the valid part from what remains. The defaults are the
-    seed's 250/50/50 out of 350 images per person.
+    course's 250/50/50 out of 350 images per person.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from facenet_sk.cli import main
-from facenet_sk.summary import summary
+from facenet_sk import summary
 from facenet_sk import make_model
 
 

@@ -254,55 +254,110 @@ def test_a_failed_fit_leaves_the_model_unfitted(faces, make, params, X_of):
         model.predict(X_of(faces))
 
 
-def test_a_failed_refit_does_not_keep_the_old_network(faces):
+def test_a_bad_hyper_parameter_leaves_the_fitted_model_as_it_was(faces):
     X = faces.images / 255.0
     model = tiny_cnn().fit(X, faces.target)
-    four = np.arange(len(X)) % 4  # another set of classes, with a network that cannot build
+    before = model.predict_proba(X)
+    four = np.arange(len(X)) % 4
+    # Checked before any data work (scikit-learn's rule): nothing changes.
     with pytest.raises(ValueError, match="dense_units"):
         model.set_params(dense_units=0).fit(X, four)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    assert model.classes_.tolist() == [0, 1, 2]
+
+
+def test_a_failed_refit_does_not_keep_the_old_network(faces):
+    model = tiny_cnn().fit(faces.images / 255.0, faces.target)
+    # New classes, and a network that cannot be built for these images.
+    with pytest.raises(ValueError, match="too small"):
+        model.fit(np.zeros((8, 3, 3, 3)), np.arange(8) % 4)
     # Not the old 3-class network answering with the new 4 classes_.
     with pytest.raises(NotFittedError):
-        model.predict(X)
+        model.predict(faces.images)
 
 
 # ------------------------------------------------------- hyper-parameters
+def _msg(name, allowed, got=None):
+    """The start of scikit-learn's message for a parameter out of its range."""
+    text = rf"The '{name}' parameter of \w+ must be {allowed}"
+    return text + (rf"\. Got {got} instead" if got is not None else "")
+
+
 @pytest.mark.parametrize("make, params, message", [
-    (tiny_fc, {"dropout": 1.5}, r"dropout must be real in \[0, 1\), got 1.5"),
-    (tiny_cnn, {"dropout": -0.1}, r"dropout must be real in \[0, 1\), got -0.1"),
-    (tiny_cnn, {"batchnorm_momentum": 0}, r"batchnorm_momentum must be real in \(0, 1\], "
-                                          "got 0"),
-    (tiny_fc, {"batchnorm_momentum": 1.5}, r"batchnorm_momentum must be real in \(0, 1\]"),
-    (tiny_cnn, {"max_epochs": 0}, "max_epochs must be integral >= 1, got 0"),
-    (tiny_fc, {"max_epochs": 2.5}, "max_epochs must be integral >= 1, got 2.5"),
-    (tiny_fc, {"batch_size": 0}, "batch_size must be integral >= 1, got 0"),
-    (tiny_fc, {"batch_size": True}, "batch_size must be integral >= 1, got True"),
-    (tiny_fc, {"lr": 0}, "lr must be real > 0"),
-    (tiny_fc, {"lr": float("inf")}, "lr must be real > 0 and finite, got inf"),
-    (tiny_fc, {"weight_decay": -1.0}, "weight_decay must be real >= 0"),
-    (tiny_fc, {"validation_fraction": 1.0}, r"validation_fraction must be real in \(0, 1\)"),
-    (tiny_fc, {"n_iter_no_change": 0}, "n_iter_no_change must be integral >= 1"),
-    (tiny_fc, {"n_threads": 0}, "n_threads must be integral >= 1, got 0"),
-    (tiny_fc, {"verbose": -1}, "verbose must be integral >= 0"),
-    (tiny_fc, {"optimizer": "lbfgs"}, "optimizer must be one of .*'adam'"),
-    (tiny_fc, {"class_weight": "auto"}, "class_weight must be None, 'balanced' or a dict"),
-    (tiny_fc, {"device": "tpu"}, "device must be 'cpu', 'cuda'"),
-    (tiny_fc, {"early_stopping": "no"}, "early_stopping must be True or False, got 'no'"),
-    (tiny_cnn, {"augment": "yes"}, "augment must be True or False"),
-    (tiny_cnn, {"batchnorm": 1}, "batchnorm must be True or False, got 1"),
-    (tiny_cnn, {"conv_filters": ()}, r"conv_filters must be positive integers, got \(\)"),
-    (tiny_cnn, {"dense_units": 0}, "dense_units must be a positive integer, got 0"),
-    (tiny_fc, {"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes must be positive integers"),
+    (tiny_fc, {"dropout": 1.5}, _msg("dropout", r"a float in the range \[0.0, 1.0\)", "1.5")),
+    (tiny_cnn, {"dropout": -0.1}, _msg("dropout", r"a float in the range \[0.0, 1.0\)",
+                                       "-0.1")),
+    (tiny_cnn, {"batchnorm_momentum": 0}, _msg("batchnorm_momentum",
+                                               r"a float in the range \(0.0, 1.0\]", "0")),
+    (tiny_fc, {"batchnorm_momentum": 1.5}, _msg("batchnorm_momentum",
+                                                r"a float in the range \(0.0, 1.0\]")),
+    (tiny_cnn, {"max_epochs": 0}, _msg("max_epochs", r"an int in the range \[1, inf\)", "0")),
+    (tiny_fc, {"max_epochs": 2.5}, _msg("max_epochs", r"an int in the range \[1, inf\)",
+                                        "2.5")),
+    (tiny_fc, {"batch_size": 0}, _msg("batch_size", r"an int in the range \[1, inf\)", "0")),
+    (tiny_fc, {"batch_size": True}, _msg("batch_size", r"an int in the range \[1, inf\)",
+                                         "True")),
+    (tiny_fc, {"lr": 0}, _msg("lr", r"a float in the range \(0.0, inf\)", "0")),
+    (tiny_fc, {"lr": float("inf")}, _msg("lr", r"a float in the range \(0.0, inf\)", "inf")),
+    (tiny_fc, {"lr": float("nan")}, _msg("lr", r"a float in the range \(0.0, inf\)", "nan")),
+    (tiny_fc, {"weight_decay": -1.0}, _msg("weight_decay", r"a float in the range \[0.0, inf\)")),
+    (tiny_fc, {"validation_fraction": 1.0}, _msg("validation_fraction",
+                                                 r"a float in the range \(0.0, 1.0\)")),
+    (tiny_fc, {"n_iter_no_change": 0}, _msg("n_iter_no_change", r"an int in the range")),
+    (tiny_fc, {"n_threads": 0}, _msg("n_threads", r"an int in the range \[1, inf\) or None",
+                                     "0")),
+    (tiny_fc, {"verbose": -1}, _msg("verbose", r"an int in the range \[0, inf\)")),
+    (tiny_fc, {"optimizer": "lbfgs"}, _msg("optimizer", r"a str among .*'adam'.* or a "
+                                                        r"torch.optim.Optimizer class")),
+    (tiny_fc, {"optimizer": "Adam"}, _msg("optimizer", r"a str among")),
+    (tiny_fc, {"optimizer_params": [("momentum", 0.9)]}, _msg("optimizer_params",
+                                                              "an instance of 'dict' or None")),
+    (tiny_fc, {"class_weight": "auto"}, _msg("class_weight", r"a str among \{'balanced'\}")),
+    (tiny_fc, {"device": "tpu"}, _msg("device", r"a str among .* or 'cuda' or 'cuda:N'")),
+    (tiny_fc, {"early_stopping": "no"}, _msg("early_stopping", "an instance of 'bool'")),
+    (tiny_cnn, {"augment": "yes"}, _msg("augment", "an instance of 'bool'")),
+    (tiny_cnn, {"batchnorm": 1}, _msg("batchnorm", "an instance of 'bool'.*", "1")),
+    (tiny_cnn, {"input_scaling": "pixel"}, _msg("input_scaling", r"a str among \{'channel'\} "
+                                                                 "or None")),
+    (tiny_cnn, {"conv_filters": ()}, _msg("conv_filters", "a sequence of one or more integers "
+                                                          r">= 1 .*", r"\(\)")),
+    (tiny_cnn, {"conv_filters": (4, 8.0)}, _msg("conv_filters", "a sequence")),
+    (tiny_cnn, {"dense_units": 0}, _msg("dense_units", r"an int in the range \[1, inf\)",
+                                        "0")),
+    (tiny_fc, {"hidden_layer_sizes": (8, 0)}, _msg("hidden_layer_sizes",
+                                                   "a sequence of integers >= 1")),
+    (tiny_fc, {"hidden_layer_sizes": np.array([[8]])}, _msg("hidden_layer_sizes",
+                                                            "a sequence of integers")),
+    (tiny_fc, {"image_shape": (16, 16)}, _msg("image_shape", "a sequence of 3 integers")),
+    (tiny_fc, {"optimizer__lr": 0.1}, "optimizer__lr cannot be set through optimizer_params: "
+                                      "set lr= instead"),
+    (tiny_fc, {"criterion__weight": [1, 2, 3]}, "criterion__weight cannot be set through "
+                                                "criterion_params: set class_weight="),
+    (tiny_fc, {"optimizer__momentum": 0.9}, r"Adam takes no argument\(s\) \['momentum'\]"),
+    (tiny_fc, {"criterion__smoothing": 0.1}, r"CrossEntropyLoss takes no argument\(s\) "
+                                             r"\['smoothing'\] \(criterion__\*\); it takes "
+                                             r"\[.*'label_smoothing'"),
 ])
 def test_bad_hyper_parameter_is_named_at_fit(faces, make, params, message):
-    model = make(**params)  # scikit-learn's rule: __init__ stores, fit validates
+    model = make().set_params(**params)  # scikit-learn's rule: __init__ stores, fit validates
     with pytest.raises(ValueError, match=message):
         model.fit(faces.images, faces.target)
 
 
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_hyper_parameters_are_checked_before_the_data(method):
+    """A bad value is named even when the data is bad too: no data work comes first."""
+    model = tiny_fc(dropout=2.0)
+    with pytest.raises(ValueError, match="'dropout' parameter"):
+        getattr(model, method)(np.full((4, 3), np.nan), [0, 1, 0, 1], **(
+            {"classes": [0, 1]} if method == "partial_fit" else {}))
+
+
 @pytest.mark.parametrize("name, params, message", [
-    ("cnn_dropout", {"dropout": 1.5}, r"dropout must be real in \[0, 1\), got 1.5"),
-    ("only_fc", {"max_epochs": 0}, "max_epochs must be integral >= 1, got 0"),
-    ("cnn", {"batch_size": 0}, "batch_size must be integral >= 1, got 0"),
+    ("cnn_dropout", {"dropout": 1.5}, _msg("dropout", r"a float in the range \[0.0, 1.0\)",
+                                           "1.5")),
+    ("only_fc", {"max_epochs": 0}, _msg("max_epochs", r"an int in the range \[1, inf\)", "0")),
+    ("cnn", {"batch_size": 0}, _msg("batch_size", r"an int in the range \[1, inf\)", "0")),
 ])
 def test_bad_hyper_parameter_of_a_seed_model(faces, name, params, message):
     model = make_model(name, image_shape=(16, 16, 3), **params)

@@ -1,4 +1,5 @@
-"""reuse_freed_memory: glibc serves big blocks from its heap inside, and is restored after."""
+"""reuse_freed_memory: glibc serves big blocks from its heap inside, and is restored after;
+and only in processes that allowed it: a fit in someone else's process leaves malloc alone."""
 
 import ctypes
 import sys
@@ -9,8 +10,28 @@ import pytest
 from facenet_sk import _malloc
 from facenet_sk._malloc import reuse_freed_memory
 
-pytestmark = pytest.mark.skipif(_malloc._glibc() is None,
-                                reason="malloc tuning applies to glibc only")
+
+def _is_glibc():
+    try:
+        ctypes.CDLL(None).gnu_get_libc_version
+        return sys.platform.startswith("linux")
+    except (OSError, AttributeError):
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _is_glibc(), reason="malloc tuning applies to glibc only")
+
+
+@pytest.fixture
+def allowed(monkeypatch):
+    """This test process allows the tuning (as the facenet-sk command does)."""
+    monkeypatch.setenv("FACENET_SK_MALLOC", "reuse")
+
+
+def _unset(monkeypatch):
+    """No FACENET_SK_MALLOC in the test, and the caller's value back afterwards."""
+    monkeypatch.setenv("FACENET_SK_MALLOC", "")  # records the value to restore
+    monkeypatch.delenv("FACENET_SK_MALLOC")
 
 
 class _MallInfo2(ctypes.Structure):
@@ -35,7 +56,7 @@ def _mmapped_blocks_while_holding(n_bytes):
 BIG = 48 * 1024 * 1024  # above glibc's largest mmap threshold (32 MB)
 
 
-def test_big_blocks_come_from_the_heap_inside_and_are_mapped_outside():
+def test_big_blocks_come_from_the_heap_inside_and_are_mapped_outside(allowed):
     before, _ = _mmapped_blocks_while_holding(1024)
     outside, outside_bytes = _mmapped_blocks_while_holding(BIG)
     assert outside == before + 1 and outside_bytes >= BIG
@@ -46,7 +67,7 @@ def test_big_blocks_come_from_the_heap_inside_and_are_mapped_outside():
     assert after == before + 1
 
 
-def test_nested_and_threaded_blocks_restore_only_when_the_last_one_leaves():
+def test_nested_and_threaded_blocks_restore_only_when_the_last_one_leaves(allowed):
     before, _ = _mmapped_blocks_while_holding(1024)
     inner_left = threading.Event()
     seen = {}
@@ -69,7 +90,7 @@ def test_nested_and_threaded_blocks_restore_only_when_the_last_one_leaves():
                     "after_all": before + 1}
 
 
-def test_exceptions_still_restore():
+def test_exceptions_still_restore(allowed):
     before, _ = _mmapped_blocks_while_holding(1024)
     with pytest.raises(RuntimeError):
         with reuse_freed_memory():
@@ -77,11 +98,88 @@ def test_exceptions_still_restore():
     assert _mmapped_blocks_while_holding(BIG)[0] == before + 1
 
 
-def test_environment_variable_leaves_malloc_alone(monkeypatch):
-    monkeypatch.setenv("FACENET_SK_MALLOC", "default")
+@pytest.mark.parametrize("setting", [None, "default"])
+def test_without_permission_malloc_is_left_alone(monkeypatch, setting):
+    if setting is None:
+        _unset(monkeypatch)
+    else:
+        monkeypatch.setenv("FACENET_SK_MALLOC", setting)
     before, _ = _mmapped_blocks_while_holding(1024)
     with reuse_freed_memory():
         assert _mmapped_blocks_while_holding(BIG)[0] == before + 1
+
+
+class _RecordingLibc:
+    """Stands for glibc and records every allocator option set."""
+
+    def __init__(self):
+        self.calls = []
+
+    def mallopt(self, param, value):
+        self.calls.append(("mallopt", param, value))
+        return 1
+
+    def malloc_trim(self, pad):
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def _fit_and_predict():
+    import numpy as np
+
+    from facenet_sk import FCNetClassifier
+
+    X = np.random.default_rng(0).random((20, 12), dtype=np.float32)
+    y = np.arange(20) % 2
+    FCNetClassifier(hidden_layer_sizes=(), max_epochs=1, random_state=0).fit(X, y).predict(X)
+
+
+def test_a_library_fit_changes_no_allocator_option(monkeypatch):
+    """In a process that did not allow it (a notebook, a Dask worker), fit and
+    predict leave glibc's options as they found them: not one mallopt call."""
+    _unset(monkeypatch)
+    libc = _RecordingLibc()
+    monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
+    _fit_and_predict()
+    assert libc.calls == []
+
+
+def test_allowing_tunes_inside_fit_and_predict_only(monkeypatch):
+    libc = _RecordingLibc()
+    libc.gnu_get_libc_version = None
+    monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
+    _unset(monkeypatch)
+    from facenet_sk import allow_malloc_tuning
+
+    allow_malloc_tuning()
+    try:
+        _fit_and_predict()
+    finally:
+        allow_malloc_tuning(False)
+    # Each of fit and predict: options set on entry, restored and trimmed on exit.
+    entry = [("mallopt", _malloc._M_MMAP_MAX, 0), ("mallopt", _malloc._M_TRIM_THRESHOLD,
+                                                      _malloc._NO_TRIM)]
+    exit_ = [("mallopt", _malloc._M_MMAP_MAX, _malloc._DEFAULT_MMAP_MAX),
+             ("mallopt", _malloc._M_MMAP_THRESHOLD, _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
+             ("mallopt", _malloc._M_TRIM_THRESHOLD, 2 * _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
+             ("malloc_trim", 0)]
+    assert libc.calls == (entry + exit_) * 2
+    assert "FACENET_SK_MALLOC" not in __import__("os").environ
+
+
+def test_the_command_allows_it_and_library_calls_do_not(monkeypatch):
+    """facenet-sk run as a command owns its process; main(argv) called from
+    Python code (tests, notebooks) does not."""
+    from facenet_sk import cli
+
+    _unset(monkeypatch)
+    monkeypatch.setattr(sys, "argv", ["facenet-sk", "--help"])
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "FACENET_SK_MALLOC" not in __import__("os").environ
+    with pytest.raises(SystemExit):
+        cli.main()
+    assert __import__("os").environ["FACENET_SK_MALLOC"] == "reuse"
 
 
 def test_fit_runs_inside(monkeypatch):

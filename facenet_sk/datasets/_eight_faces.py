@@ -8,7 +8,7 @@ import numpy as np
 from ._bunch import make_bunch
 from ._download import DownloadError, download_file
 from ._home import get_data_home
-from ._splits import SUBSETS, check_subset
+from ..split import SUBSETS, check_subset
 
 #: Where the course published the file (not reachable from every network).
 EIGHT_FACES_URL = "https://www.dropbox.com/s/l0ck0xddlaazhb9/Data_8_faces_no_cut.hdf5?dl=1"

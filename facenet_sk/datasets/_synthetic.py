@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._bunch import make_bunch
-from ._splits import SUBSETS, check_subset
+from ..split import SUBSETS, check_subset
 
 DESCR = """Synthetic faces
 ===============
