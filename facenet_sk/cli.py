@@ -51,11 +51,13 @@ def load_split(args):
             faces = fetch_lfw_faces(
                 data_home=args.data_home,
                 crop=LFW_CROP if args.crop is None else _parse_crop(args.crop),
-                min_faces_per_person=70 if args.min_faces is None else args.min_faces)
+                min_faces_per_person=70 if args.min_faces is None else args.min_faces,
+                detect=args.detect)
             source = f"LFW ({faces.path})"
         else:
             faces = load_face_folder(args.data, crop=_parse_crop(args.crop),
-                                     min_faces_per_person=args.min_faces or 0)
+                                     min_faces_per_person=args.min_faces or 0,
+                                     detect=args.detect)
             source = f"folder {args.data}"
         X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(
             faces.data, faces.target, valid_size=args.valid_size, test_size=args.test_size,
@@ -75,17 +77,17 @@ def build_models(names, *, epochs, random_state, verbose, tensorboard=None):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .baselines import BASELINE_NAMES, make_baseline
+    from .baselines import BASELINE_NAMES, FACE_BASELINE_NAMES, make_baseline
     from .models import MODEL_NAMES, make_model
 
     models = {}
     for name in names:
-        if name in BASELINE_NAMES:
+        if name in BASELINE_NAMES + FACE_BASELINE_NAMES:
             models[name] = make_baseline(name, random_state=random_state)
             continue
         if name not in MODEL_NAMES:
             raise CLIError(f"unknown model {name!r}; choose from "
-                           f"{', '.join(MODEL_NAMES + BASELINE_NAMES)}")
+                           f"{', '.join(MODEL_NAMES + BASELINE_NAMES + FACE_BASELINE_NAMES)}")
         params = dict(random_state=random_state, verbose=verbose)
         if epochs is not None:
             params["max_epochs"] = epochs
@@ -110,7 +112,9 @@ def _model_names(args, default):
     names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models \
         else list(default)
     if args.baselines:
-        names += [b for b in ("logistic_regression", "eigenfaces_svm") if b not in names]
+        from .baselines import available_baselines
+
+        names += [b for b in available_baselines() if b not in names]
     return names
 
 
@@ -267,6 +271,10 @@ def _add_data_options(parser):
                              "folder with one sub-folder of images per person")
     parser.add_argument("--crop", help="for a folder or lfw: 'center' or LEFT,TOP,RIGHT,BOTTOM "
                                        "in source pixels (LFW: 60,60,190,190, lfw's default)")
+    parser.add_argument("--detect", action="store_true",
+                        help="for a folder or lfw: find, align and cut the largest face of each "
+                             "photo (needs facenet_sk[faces]); photos without one are skipped "
+                             "(lfw: keep the crop)")
     parser.add_argument("--min-faces", type=int,
                         help="for a folder or lfw: keep people with at least this many images "
                              "(default: 0; lfw: 70)")
@@ -304,11 +312,13 @@ def build_parser():
                     "results.csv, results.md, PNG figures and a self-contained report.html.")
     _add_data_options(compare)
     compare.add_argument("--models", help=f"comma-separated names among {', '.join(MODEL_NAMES)}"
-                                          ", logistic_regression, eigenfaces_svm "
+                                          ", logistic_regression, eigenfaces_svm, "
+                                          "face_embedding, face_embedding_fcnet "
                                           "(default: the five networks + logistic_regression)")
     compare.add_argument("--baselines", action="store_true",
                          help="add both classic baselines (logistic regression and the "
-                              "eigenfaces PCA + RBF SVM)")
+                              "eigenfaces PCA + RBF SVM) and, with facenet_sk[faces] "
+                              "installed, the pretrained face-embedding rows")
     compare.add_argument("--out", default="facenet_sk_results",
                          help="folder for the result files (facenet_sk_results)")
     compare.add_argument("--tensorboard", help="write TensorBoard logs to DIR/<model>")

@@ -7,6 +7,7 @@ training images) so that it takes seconds, not the exercise's hour.
 """
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -121,6 +122,10 @@ def test_03_baselines(run):
     text, n_png = run("03_baselines.ipynb", FACENET_SK_N_PER_PERSON="35")
     for name in MODEL_NAMES + ("logistic_regression", "eigenfaces_svm", "test_accuracy"):
         assert name in text
+    # With the faces extra (always on CI) the pretrained rows are in the table.
+    from facenet_sk.faces import faces_available
+    if faces_available() or os.environ.get("CI", "").lower() == "true":
+        assert "face_embedding" in text and "face_embedding_fcnet" in text
     assert n_png == 1
 
 
