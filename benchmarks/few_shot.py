@@ -10,12 +10,15 @@ Protocol (fixed so that runs compare):
   part (:func:`facenet_sk.few_shot.few_shot_curve`), and all of it once.
 - Models: the five seed networks (per-pixel StandardScaler + network, Adam
   1e-3, batch 128, ``--epochs`` epochs: the seed's 30 by default), logistic
-  regression on standardized pixels, scikit-learn's eigenfaces example, and
-  ``face_embedding``: dlib's pretrained 128-d face embedding with the linear
-  classifier of :func:`facenet_sk.baselines.face_embedding_baseline` on top
-  (needs ``pip install "facenet_sk[faces]"``). The embeddings of all the photos
-  are computed once; the classifier is fitted on the same draws (the draws
-  depend only on the labels and the seed).
+  regression on standardized pixels, scikit-learn's eigenfaces example,
+  ``face_embedding``: dlib's pretrained 128-d face embedding with the
+  logistic regression of :func:`facenet_sk.baselines.face_embedding_baseline`
+  on top, and ``face_embedding_fcnet``: a facenet_sk network trained on the
+  embeddings (:func:`facenet_sk.baselines.face_embedding_fcnet_baseline`).
+  The pretrained rows need ``pip install "facenet_sk[faces]"``; the
+  embeddings of all the photos are computed once, and the classifiers on top
+  are fitted on the same draws (the draws depend only on the labels and the
+  seed).
 - Reported: test accuracy and balanced accuracy, mean and standard deviation
   over the draws; the wall time and peak memory of the run.
 
@@ -44,8 +47,8 @@ from facenet_sk.few_shot import few_shot_curve, plot_few_shot, summarize_few_sho
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw_deepfunneled"
 CROP = (60, 60, 190, 190)
 BASELINES = ("logistic_regression", "eigenfaces_svm")
-EMBEDDING = "face_embedding"
-ALL_MODELS = MODEL_NAMES + BASELINES + (EMBEDDING,)
+EMBEDDINGS = ("face_embedding", "face_embedding_fcnet")
+ALL_MODELS = MODEL_NAMES + BASELINES + EMBEDDINGS
 
 
 def pixel_models(names, *, epochs, random_state=0):
@@ -62,18 +65,28 @@ def pixel_models(names, *, epochs, random_state=0):
     return models
 
 
-def embedding_curve(images, y, *, n_per_person, n_draws, random_state, n_jobs):
-    """The face_embedding rows: embeddings computed once, the classifier on the draws."""
-    from facenet_sk.baselines import face_embedding_baseline
+def embedding_models(names, *, n_jobs, memory):
+    """The pretrained rows among ``names``: name -> Pipeline whose first step embeds."""
+    from facenet_sk import baselines
 
-    baseline = face_embedding_baseline()
-    embed, classifier = baseline[:-1], baseline[-1]
-    embed.set_params(**{f"{embed.steps[0][0]}__n_jobs": n_jobs})
+    builders = {"face_embedding": "face_embedding_baseline",
+                "face_embedding_fcnet": "face_embedding_fcnet_baseline"}
+    return {name: getattr(baselines, builders[name])(n_jobs=n_jobs, memory=memory)
+            for name in names if name in builders}
+
+
+def embedding_curve(models, images, y, **curve):
+    """The pretrained rows: embeddings of all photos computed once, the rest on the draws.
+
+    The draws depend only on the labels and the seed, so the classifiers on
+    top of the embeddings are fitted on the same photos as the pixel models.
+    """
+    first = next(iter(models.values()))
     start = time.perf_counter()
-    embeddings = embed.fit_transform(images)
+    embeddings = first[:1].fit_transform(images)  # the same FaceEmbedding in every row
     print(f"embeddings of {len(images)} photos: {time.perf_counter() - start:.0f} s", flush=True)
-    return few_shot_curve({EMBEDDING: classifier}, embeddings, y, n_per_person=n_per_person,
-                          n_draws=n_draws, random_state=random_state)
+    return few_shot_curve({name: model[1:] for name, model in models.items()}, embeddings, y,
+                          **curve)
 
 
 def summary_markdown(summary):
@@ -115,6 +128,8 @@ def main(argv=None):
     parser.add_argument("--random-state", type=int, default=42, help="split and draws (42)")
     parser.add_argument("--n-jobs", type=int, default=1,
                         help="fits (and embedding processes) in parallel")
+    parser.add_argument("--embedding-cache",
+                        help="folder that keeps each photo's embedding between runs")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the rows of the models not run now from OUT/few_shot.csv")
     args = parser.parse_args(argv)
@@ -140,8 +155,9 @@ def main(argv=None):
     if models:
         tables.append(few_shot_curve(models, faces.data, faces.target, n_jobs=args.n_jobs,
                                      **curve))
-    if EMBEDDING in names:
-        tables.append(embedding_curve(faces.images, faces.target, n_jobs=args.n_jobs, **curve))
+    pretrained = embedding_models(names, n_jobs=args.n_jobs, memory=args.embedding_cache)
+    if pretrained:
+        tables.append(embedding_curve(pretrained, faces.images, faces.target, **curve))
     elapsed = time.perf_counter() - start
     results = pd.concat(tables, ignore_index=True)
     out = Path(args.out)
