@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facenet_sk import CNNClassifier, FCNetClassifier
+from facenet_sk.faces import NearestFaceClassifier
 from facenet_sk.preprocessing import ChannelStandardScaler
 
 # Small, quick-to-train settings: the checks fit dozens of times on tiny data
@@ -18,6 +19,8 @@ ESTIMATORS = [
     CNNClassifier(conv_filters=(4, 8), dense_units=16, **_QUICK),
     # One channel: the checks' tabular data has any number of features.
     ChannelStandardScaler(n_channels=1),
+    # Without a threshold: the checks' random data is far from any "face".
+    NearestFaceClassifier(distance_threshold=None),
 ]
 
 # These checks fit on tabular data of 1 to 10 features. A CNN needs images
@@ -40,6 +43,9 @@ _CNN_TABULAR_CHECKS = [
 
 
 def expected_failed_checks(estimator):
+    if isinstance(estimator, NearestFaceClassifier):
+        return {"check_classifiers_classes": "label -1 marks unknown people by design "
+                                             "(unknown_label='auto'): it is not a class"}
     if isinstance(estimator, CNNClassifier):
         return {name: _CNN_NEEDS_IMAGES for name in _CNN_TABULAR_CHECKS}
     return {}
