@@ -180,8 +180,9 @@ def main(argv=None):
     results.to_csv(tmp, index=False)
     os.replace(tmp, csv)
     (out / "few_shot.md").write_text(
-        f"Test accuracy ± std over {args.n_draws} draws (balanced accuracy), {description}; "
-        f"networks: {args.epochs} epochs\n\n{markdown}\n")
+        f"Test accuracy ± std over the draws (balanced accuracy), {description}; last run: "
+        f"{', '.join(names)} ({args.n_draws} draws, networks {args.epochs} epochs)"
+        f"\n\n{markdown}\n")
     figure = plot_few_shot(results)
     for path in filter(None, [out / "few_shot.png", args.figure]):
         figure.savefig(path, dpi=110)
