@@ -81,7 +81,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         params = super().get_params(deep=deep)
         if deep:
             for prefix, attr in _ROUTES.items():
-                for key, value in (getattr(self, attr, None) or {}).items():
+                routed = getattr(self, attr, None)
+                # A wrong value is fit's to report, not get_params's.
+                for key, value in (routed.items() if isinstance(routed, dict) else ()):
                     params[f"{prefix}{key}"] = value
         return params
 
@@ -109,7 +111,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                     routed.setdefault(attr, {})[key[len(prefix):]] = params.pop(key)
         super().set_params(**params)
         for attr, values in routed.items():
-            setattr(self, attr, {**(getattr(self, attr) or {}), **values})
+            current = getattr(self, attr)
+            setattr(self, attr, {**(current if isinstance(current, dict) else {}), **values})
         return self
 
     def _check_routed_params(self):

@@ -88,7 +88,8 @@ def build_models(names, *, epochs, random_state, verbose, tensorboard=None):
         if name not in MODEL_NAMES:
             raise CLIError(f"unknown model {name!r}; choose from "
                            f"{', '.join(MODEL_NAMES + BASELINE_NAMES + FACE_BASELINE_NAMES)}")
-        params = dict(random_state=random_state, verbose=verbose)
+        # The course's recipe: the network takes the scaler's output as it is.
+        params = dict(random_state=random_state, verbose=verbose, input_scaling=None)
         if epochs is not None:
             params["max_epochs"] = epochs
         if tensorboard is not None:

@@ -41,7 +41,7 @@ class ChannelStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
     >>> from facenet_sk.preprocessing import ChannelStandardScaler
     >>> X, y = make_synthetic_faces(n_per_person=5, return_X_y=True)
     >>> scaled = ChannelStandardScaler().fit_transform(X)
-    >>> scaled.reshape(-1, 3).mean(axis=0).round(6).tolist()
+    >>> (scaled.reshape(-1, 3).mean(axis=0).round(6) + 0.0).tolist()
     [0.0, 0.0, 0.0]
     """
 
