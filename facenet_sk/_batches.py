@@ -36,7 +36,8 @@ class BatchLoader:
     dataset : TensorDataset
         The data.
     batch_size : int
-        Samples per batch (the last batch may be smaller).
+        Samples per batch (the last batch may be smaller, or one larger when
+        shuffling, see below).
     shuffle : bool, default=False
         Draw a new permutation every epoch.
     generator : torch.Generator, default=None
@@ -52,21 +53,34 @@ class BatchLoader:
         self.generator = generator
         self.transform = transform
 
+    def _bounds(self):
+        """(start, stop) of every batch.
+
+        When shuffling (training), a last batch of a single sample joins the
+        one before it: batch normalization cannot train on one sample (torch
+        raises), which would make a training set of 129 or 257 images fail.
+        """
+        n = len(self.dataset)
+        starts = list(range(0, n, self.batch_size))
+        if self.shuffle and len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        return [(start, stop) for start, stop in zip(starts, starts[1:] + [n])]
+
     def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
+        return len(self._bounds())
 
     def __iter__(self):
         X, y = self.dataset.X, self.dataset.y
         n = len(X)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
+        for start, stop in self._bounds():
             if order is None:
-                index = slice(start, start + self.batch_size)
+                index = slice(start, stop)
                 Xb, yb = X[index], (y[index] if y is not None else None)
             else:
                 # index_select gathers rows several times faster than X[index],
                 # which takes the general advanced-indexing path.
-                index = order[start:start + self.batch_size]
+                index = order[start:stop]
                 Xb = X.index_select(0, index)
                 yb = y.index_select(0, index) if y is not None else None
             if self.transform is not None:

@@ -1,9 +1,10 @@
 """Classic baselines to compare the networks with."""
 
+import numpy as np
 from scipy.stats import loguniform
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RandomizedSearchCV
+from sklearn.model_selection import BaseCrossValidator, RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -42,17 +43,87 @@ def logistic_regression_baseline(*, C=1.0, max_iter=1000, random_state=0):
     ])
 
 
+class _AtMostSamplesPCA(PCA):
+    """PCA that keeps at most ``n_samples - 1`` components when fitted on few samples.
+
+    A PCA asked for more components than the training set has samples fails
+    (and a whitened component beyond the rank of the centred data divides by
+    zero). This one fits ``min(n_components, n_samples - 1, n_features)``
+    components instead; ``n_components_`` says how many. Its parameters are
+    PCA's and are never changed by fitting.
+    """
+
+    def _capped(self, X):
+        n_samples, n_features = np.shape(X)
+        cap = min(n_samples - 1, n_features)
+        if isinstance(self.n_components, (int, np.integer)) and self.n_components > cap >= 1:
+            return PCA(**{**self.get_params(), "n_components": cap})
+        return None
+
+    def fit(self, X, y=None):
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None):
+        capped = self._capped(X)
+        if capped is None:
+            return super().fit_transform(X, y)
+        Xt = capped.fit_transform(X, y)
+        # Take on the fitted state (names ending in "_"), not the parameters.
+        self.__dict__.update({k: v for k, v in vars(capped).items() if k.endswith("_")})
+        return Xt
+
+
+class _FoldsUpToRarestPerson(BaseCrossValidator):
+    """Stratified k-fold with at most as many folds as the rarest person has photos.
+
+    ``n_splits`` folds (scikit-learn's default 5, unshuffled) when every person
+    has that many photos; otherwise as many folds as the rarest person has
+    photos, at least 2. With a single photo for every person, no fold can
+    hold a person on both sides: the one "split" trains and scores on all
+    the photos, so a search keeps the candidate that fits them best (the
+    first when they tie).
+    """
+
+    def __init__(self, n_splits=5):
+        self.n_splits = n_splits
+
+    def _n_folds(self, y):
+        counts = np.unique(y, return_counts=True)[1]
+        return 1 if counts.max() < 2 else max(2, min(self.n_splits, int(counts.min())))
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits if y is None else self._n_folds(y)
+
+    def split(self, X, y, groups=None):
+        k = self._n_folds(y)
+        if k == 1:
+            everything = np.arange(len(y))
+            yield everything, everything
+            return
+        yield from StratifiedKFold(k).split(X, y)
+
+
 def eigenfaces_baseline(*, n_components=150, n_iter=10, random_state=0):
     """scikit-learn's face-recognition example: PCA "eigenfaces" and an RBF SVM.
 
     Standardize, project on ``n_components`` whitened principal components,
     then an RBF SVC with balanced class weights whose ``C`` and ``gamma``
-    are tuned by a randomized search, as in the example.
+    are tuned by a randomized search with 5-fold stratified cross-validation,
+    as in the example.
+
+    It also fits on a few photos per person: the PCA keeps at most
+    ``n_samples - 1`` components (``["pca"].n_components_`` says how many),
+    and the search uses as many folds as the rarest person has photos when
+    that is fewer than 5 (at least 2). With one photo per person no
+    candidate can be cross-validated: the search scores them on the
+    training photos and keeps the best there (the first when they tie).
 
     Parameters
     ----------
     n_components : int, default=150
-        Principal components kept (at most the number of training samples).
+        Principal components kept (at most the number of training samples
+        minus one).
     n_iter : int, default=10
         Candidates of the randomized search over ``C`` and ``gamma``.
     random_state : int, default=0
@@ -72,12 +143,13 @@ def eigenfaces_baseline(*, n_components=150, n_iter=10, random_state=0):
         SVC(kernel="rbf", class_weight="balanced"),
         {"C": loguniform(1e3, 1e5), "gamma": loguniform(1e-4, 1e-1)},
         n_iter=n_iter,
+        cv=_FoldsUpToRarestPerson(5),
         random_state=random_state,
     )
     return Pipeline([
         ("scale", StandardScaler()),
-        ("pca", PCA(n_components=n_components, whiten=True, svd_solver="randomized",
-                    random_state=random_state)),
+        ("pca", _AtMostSamplesPCA(n_components=n_components, whiten=True,
+                                  svd_solver="randomized", random_state=random_state)),
         ("svc", search),
     ])
 

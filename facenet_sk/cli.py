@@ -28,7 +28,7 @@ BASELINE_NAMES = ("logistic_regression", "eigenfaces_svm")
 #: The pretrained rows, there when ``facenet_sk[faces]`` is installed.
 FACE_BASELINE_NAMES = ("face_embedding", "face_embedding_fcnet")
 #: Named data sources of --data (anything else is a folder).
-DATA_SOURCES = ("synthetic", "eight-faces")
+DATA_SOURCES = ("synthetic", "eight-faces", "lfw")
 
 #: The files ``compare`` writes into --out (and removes, with --overwrite,
 #: where a previous run left them and this one did not write them again).
@@ -536,16 +536,18 @@ def add_data_options(parser):
     data = parser.add_argument_group("data")
     data.add_argument("--data", default="synthetic",
                       help="'synthetic' (default, offline), 'eight-faces' (the course's "
-                           "HDF5 file, downloaded when missing) or a folder with one "
-                           "sub-folder of images per person")
+                           "HDF5 file, downloaded when missing), 'lfw' (Labeled Faces in the "
+                           "Wild through scikit-learn, downloaded when missing) or a folder "
+                           "with one sub-folder of images per person")
     data.add_argument("--crop", type=_crop,
-                      help="for a folder: 'center' or LEFT,TOP,RIGHT,BOTTOM in source pixels, "
-                           "inside the photo (LFW: 60,60,190,190)")
+                      help="for a folder or lfw: 'center' or LEFT,TOP,RIGHT,BOTTOM in source "
+                           "pixels, inside the photo (LFW: 60,60,190,190, lfw's default)")
     data.add_argument("--detect", action="store_true",
-                      help="for a folder: find, align and cut the largest face of each photo "
+                      help="for a folder or lfw: find, align and cut the largest face of a photo "
                            "(needs facenet_sk[faces]); photos without one are skipped")
-    data.add_argument("--min-faces", type=_integer(0), default=0,
-                      help="for a folder: keep people with at least this many images")
+    data.add_argument("--min-faces", type=_integer(0),
+                      help="for a folder or lfw: keep people with at least this many images "
+                           "(default: 0; lfw: 70)")
     data.add_argument("--max-people", type=_integer(2),
                       help="keep at most this many people (those with the most images; "
                            "for the synthetic faces: generate this many)")

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -53,3 +54,25 @@ def test_check_cuda_dry_run_on_the_cpu():
                "--min-accuracy", "0")
     assert "FAIL" not in out
     assert out.count("ok    ") >= 20 and "all checks passed" in out
+
+
+@pytest.mark.slow
+def test_few_shot_smoke(tmp_path):
+    out = _run("few_shot.py", "--synthetic", "--epochs", "1", "--n-draws", "2",
+               "--n-per-person", "1,3,all", "--models", "only_fc,logistic_regression,"
+               "eigenfaces_svm", "--out", str(tmp_path), "--figure", str(tmp_path / "fig.png"))
+    assert "data: synthetic faces, 3 people x 16 images" in out
+    assert "| model " in out and "| all (12)" in out and "wall time:" in out
+    for name in ("only_fc", "logistic_regression", "eigenfaces_svm"):
+        assert f"| {name} " in out
+    table = pd.read_csv(tmp_path / "few_shot.csv")
+    assert len(table) == 3 * (2 + 2 + 1)
+    assert table["test_accuracy"].between(0, 1).all()
+    assert (tmp_path / "few_shot.png").stat().st_size > 10_000
+    assert (tmp_path / "fig.png").is_file() and (tmp_path / "few_shot.md").is_file()
+    # --reuse keeps the other models' rows and re-runs only the one asked for.
+    _run("few_shot.py", "--synthetic", "--epochs", "1", "--n-draws", "2", "--n-per-person",
+         "1,3,all", "--models", "logistic_regression", "--out", str(tmp_path), "--reuse")
+    again = pd.read_csv(tmp_path / "few_shot.csv")
+    assert sorted(again["model"].unique()) == sorted(table["model"].unique())
+    assert len(again) == len(table)

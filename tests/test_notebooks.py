@@ -115,10 +115,10 @@ def committed_notebooks_stay_as_they_are():
     assert {p.name: _digest(p) for p in NOTEBOOKS.iterdir() if p.is_file()} == before
 
 
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == [
         "01_fully_connected.ipynb", "02_cnns.ipynb", "03_baselines.ipynb",
-        "04_grid_search.ipynb"]
+        "04_grid_search.ipynb", "05_own_photos.ipynb"]
 
 
 @pytest.fixture
@@ -184,3 +184,26 @@ def test_01_on_a_face_folder(run, tmp_path, write_face_folder):
     assert f"folder {root}: 3 people, 6912 features per image, 30 train / 6 valid / 6 test" \
         in text
     assert "fc_with_hidden" in text and n_png == 2
+
+
+@pytest.mark.slow
+def test_05_own_photos_on_real_photos(run, lfw_root):
+    """Photos placed anywhere in larger pictures: detection, embeddings, unknown, few-shot."""
+    pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
+    text, n_png = run("05_own_photos.ipynb", FACENET_SK_LFW=str(lfw_root),
+                      FACENET_SK_N_PER_PERSON="12")
+    assert "LFW photos placed in larger pictures: 19 people, 228 photos" in text
+    assert "known: 8 people" in text and "unknown: 11 people" in text
+    for name in MODEL_NAMES + ("eigenfaces_svm", "face_embedding", "test_balanced_accuracy",
+                               "unknown people's photos rejected", "test_accuracy_mean"):
+        assert name in text
+    assert n_png == 2  # the aligned faces and the few-shot figure
+
+
+@pytest.mark.slow
+def test_05_own_photos_on_synthetic_faces(run, tmp_path):
+    pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
+    text, n_png = run("05_own_photos.ipynb", FACENET_SK_LFW=str(tmp_path / "no_such_folder"),
+                      FACENET_SK_N_PER_PERSON="12")
+    assert "synthetic faces: 12 people, 144 photos" in text
+    assert "face_embedding" in text and n_png == 2

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
 #: Named data sources; anything else is a folder with one sub-folder per person.
-DATA_SOURCES = ("synthetic", "eight-faces")
+DATA_SOURCES = ("synthetic", "eight-faces", "lfw")
 
 
 def _check_count(name, value, low):
@@ -43,7 +43,7 @@ def _cap_per_person(target, subset, max_per_person, rng):
     return np.sort(np.concatenate(keep))
 
 
-def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_person=0,
+def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_person=None,
                max_people=None,
                max_per_person=None, valid_size=0.1, test_size=0.25, random_state=0,
                data_home=None):
@@ -55,16 +55,20 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
 
     Parameters
     ----------
-    data : {"synthetic", "eight-faces"} or path-like, default="synthetic"
+    data : {"synthetic", "eight-faces", "lfw"} or path-like, default="synthetic"
         The built-in synthetic faces, the course's 8 faces file (downloaded
-        when missing) or a folder with one sub-folder of images per person.
+        when missing), Labeled Faces in the Wild (:func:`fetch_lfw_faces`,
+        downloaded when missing) or a folder with one sub-folder of images
+        per person.
     crop : None, "center" or (left, top, right, bottom), default=None
-        For a folder: the box cut from each photo before resizing.
+        For a folder or LFW: the box cut from each photo before resizing
+        (LFW: :data:`LFW_CROP` when None).
     detect : bool, default=False
-        For a folder: find, align and cut the largest face of each photo
-        instead (see :func:`load_face_folder`; needs ``facenet_sk[faces]``).
-    min_faces_per_person : int, default=0
-        For a folder: keep only the people with at least this many images.
+        For a folder or LFW: find, align and cut the largest face of each
+        photo instead (see :func:`load_face_folder`; needs ``facenet_sk[faces]``).
+    min_faces_per_person : int, default=None
+        For a folder or LFW: keep only the people with at least this many
+        images (None: 0 for a folder, 70 for LFW, its 7 largest people).
     max_people : int, default=None
         Keep at most this many people (for the synthetic faces: generate
         this many; for a folder or the 8 faces: those with the most images).
@@ -116,9 +120,18 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
     elif isinstance(data, str) and data == "eight-faces":
         faces = load_eight_faces(subset="all", data_home=data_home)
         source, path = "eight-faces", str(faces.get("path", ""))
+    elif isinstance(data, str) and data == "lfw":
+        from ._lfw import LFW_CROP, fetch_lfw_faces
+
+        # All of LFW is 13,233 photos of 5,749 people: by default its 7 largest.
+        faces = fetch_lfw_faces(data_home=data_home, detect=detect,
+                                crop=LFW_CROP if crop is None else crop,
+                                min_faces_per_person=70 if min_faces_per_person is None
+                                else min_faces_per_person, max_people=max_people)
+        source, path = "lfw", str(faces.get("path", ""))
     else:
         faces = load_face_folder(data, crop=crop, detect=detect,
-                                 min_faces_per_person=min_faces_per_person,
+                                 min_faces_per_person=min_faces_per_person or 0,
                                  max_people=max_people)
         source, path = "folder", str(Path(data).expanduser())
 
@@ -160,7 +173,8 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
     elif source == "eight-faces":
         description = f"8 faces ({path}; {len(names)} people, {'/'.join(map(str, sizes))})"
     else:
-        description = (f"folder {path} ({len(names)} people, {len(y)} images, stratified split "
+        where = f"LFW ({path})" if source == "lfw" else f"folder {path}"
+        description = (f"{where} ({len(names)} people, {len(y)} images, stratified split "
                        f"{'/'.join(map(str, sizes))})")
     info = {
         "source": source,
@@ -175,7 +189,7 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
         "split": f"{'/'.join(map(str, sizes))} train/valid/test ({split_text})",
         "random_state": random_state,
     }
-    if source != "folder":
+    if source not in ("folder", "lfw"):
         info.pop("crop")
     if path is None:
         info.pop("path")
