@@ -120,6 +120,9 @@ def main(argv=None):
                         help="interleaved rounds of the five runs; the median is kept (1)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
+    # The benchmark's own processes, and the workers it spawns (they inherit
+    # the environment): networks train with glibc's malloc tuned.
+    facenet_sk.allow_malloc_tuning()
     grid = GRID
     if args.smoke:
         args.n_per_person, args.image_size, args.epochs, args.cv = 6, 16, 1, 2

@@ -5,31 +5,41 @@ trained by skorch on PyTorch, so that Pipelines, cross-validation and
 GridSearchCV compare them like any other estimator.
 """
 
-from ._base import VersionMismatchWarning
-from ._malloc import allow_malloc_tuning
-from ._version import __version__
-from .baselines import BASELINE_NAMES, eigenfaces_baseline, logistic_regression_baseline
-from .compare import compare_models, compare_models_cv
-from .estimators import CNNClassifier, FCNetClassifier
-from .models import MODEL_NAMES, PRESET_NAMES, make_course_pipeline, make_model
-from .split import train_valid_test_split
-from ._summary import summary
+import importlib
 
-__all__ = [
-    "BASELINE_NAMES",
-    "CNNClassifier",
-    "FCNetClassifier",
-    "MODEL_NAMES",
-    "PRESET_NAMES",
-    "VersionMismatchWarning",
-    "__version__",
-    "allow_malloc_tuning",
-    "compare_models",
-    "compare_models_cv",
-    "eigenfaces_baseline",
-    "logistic_regression_baseline",
-    "make_course_pipeline",
-    "make_model",
-    "summary",
-    "train_valid_test_split",
-]
+from ._version import __version__
+
+# Public names and the module defining each. They are imported on first use
+# (PEP 562), so that ``import facenet_sk.cli`` and ``facenet-sk --help`` do
+# not wait seconds for torch and scikit-learn.
+_LAZY = {
+    "VersionMismatchWarning": "._base",
+    "allow_malloc_tuning": "._malloc",
+    "BASELINE_NAMES": ".baselines",
+    "eigenfaces_baseline": ".baselines",
+    "logistic_regression_baseline": ".baselines",
+    "compare_models": ".compare",
+    "compare_models_cv": ".compare",
+    "CNNClassifier": ".estimators",
+    "FCNetClassifier": ".estimators",
+    "MODEL_NAMES": ".models",
+    "PRESET_NAMES": ".models",
+    "make_course_pipeline": ".models",
+    "make_model": ".models",
+    "train_valid_test_split": ".split",
+    "summary": "._summary",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

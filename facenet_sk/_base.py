@@ -549,6 +549,16 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
 def _flatten_images(X):
     """Flatten (n, H, W, C) images row-major; return (X, (H, W, C) or None)."""
+    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 3 \
+            and X.shape[1] == X.shape[2]:
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}: grey images without a colour axis. The networks "
+            "take RGB images (n, height, width, 3): give np.repeat(X[..., None], 3, axis=-1)")
+    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4 \
+            and X.shape[1] in (1, 3) and X.shape[3] not in (1, 3):
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}: channels first, PyTorch's layout. The networks "
+            "take channels last (n, height, width, channels): give np.moveaxis(X, 1, -1)")
     if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4:
         return (np.asarray(X).reshape(len(X), math.prod(X.shape[1:])),
                 tuple(int(s) for s in X.shape[1:]))

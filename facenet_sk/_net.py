@@ -18,6 +18,7 @@ from torch import nn
 
 from ._batches import BatchLoader
 from ._params import OPTIMIZERS
+from ._progress import EpochTable
 from ._threads import dask_task_threads
 
 #: The loss of every network: cross-entropy on the logits.
@@ -215,6 +216,7 @@ def build_net(module, *, n_classes, device, seed, valid, optimizer, lr, weight_d
         classes=np.arange(n_classes),
         device=device,
         verbose=int(verbose),
+        callbacks__print_log=EpochTable,  # no colour codes in files, pipes, NO_COLOR
     )
 
 

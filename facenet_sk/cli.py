@@ -1,89 +1,280 @@
-"""The ``facenet-sk`` command: compare, grid, summary, fetch."""
+"""The ``facenet-sk`` command: compare, grid, summary, fetch.
+
+Only the standard library is imported at start-up, so that ``--help`` and
+command-line errors answer at once; torch, scikit-learn and pandas are
+imported by the command that needs them. Every flag is checked before any
+data is loaded or any model trains.
+"""
 
 import argparse
 import ast
+import difflib
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from ._version import __version__
 
-EPILOG = "Errors are reported in one line; the exit code is 1 on error, 130 on Ctrl-C."
+EPILOG = ("Errors are reported in one line; the exit code is 1 on error, 2 on a wrong "
+          "command line, 130 on Ctrl-C.")
+
+#: The networks and baselines by name, for the help texts, which must not wait
+#: for torch (tests check that they match MODEL_NAMES and BASELINE_NAMES).
+NETWORK_NAMES = ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm")
+BASELINE_NAMES = ("logistic_regression", "eigenfaces_svm")
+#: Named data sources of --data (anything else is a folder).
+DATA_SOURCES = ("synthetic", "eight-faces")
+
+#: The files ``compare`` writes into --out (and removes, with --overwrite,
+#: where a previous run left them and this one did not write them again).
+RESULT_PATTERNS = ("results.csv", "results.md", "report.html", "per_person.csv", "*.png")
+
+#: Library parameter names and the flags that set them, for error messages.
+FLAG_NAMES = {
+    "max_epochs": "--epochs",
+    "min_faces_per_person": "--min-faces",
+    "max_people": "--max-people",
+    "max_per_person": "--max-per-person",
+    "valid_size": "--valid-size",
+    "test_size": "--test-size",
+    "random_state": "--random-state",
+    "n_jobs": "--n-jobs",
+}
 
 
 class CLIError(Exception):
     """A problem with the command line, reported in one line."""
 
 
-# ------------------------------------------------------------------ data
-def _parse_crop(text):
-    if text is None or text == "center":
+class UsageError(CLIError):
+    """A wrong command line (exit code 2)."""
+
+
+def did_you_mean(word, choices):
+    """'; did you mean X?' for a near miss among ``choices``, else ''.
+
+    Examples
+    --------
+    >>> did_you_mean("syntetic", ["synthetic", "eight-faces"])
+    "; did you mean 'synthetic'?"
+    """
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _flag_names(message):
+    """Library parameter names in an error message replaced by the flags that set them."""
+    pattern = r"\b(" + "|".join(FLAG_NAMES) + r")\b(?=\s*(=|must|\)|,))"
+    return re.sub(pattern, lambda m: FLAG_NAMES[m.group(1)], message)
+
+
+# ----------------------------------------------------------- flag types
+def _integer(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, got {text}")
+    return value
+
+
+def _n_jobs(text):
+    value = _integer(-(2**31))(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0 (1 runs one at a time, -1 uses "
+                                         "every core)")
+    return value
+
+
+def _crop(text):
+    if text == "center":
         return text
     try:
         box = tuple(int(v) for v in text.split(","))
     except ValueError:
         box = ()
     if len(box) != 4:
-        raise CLIError(f"--crop must be 'center' or LEFT,TOP,RIGHT,BOTTOM, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be 'center' or LEFT,TOP,RIGHT,BOTTOM, got "
+                                         f"{text!r}")
+    if box[2] <= box[0] or box[3] <= box[1]:
+        raise argparse.ArgumentTypeError(f"box {text} is empty: it needs LEFT < RIGHT and "
+                                         "TOP < BOTTOM")
     return box
 
 
-def load_split(args):
-    """(X_train, y_train, X_valid, y_valid, X_test, y_test, target_names, description)."""
-    from .datasets import load_eight_faces, load_face_folder, make_synthetic_faces
-    from .split import train_valid_test_split
-
-    if args.data == "synthetic":
-        faces = make_synthetic_faces(random_state=args.random_state)
-        description = "synthetic faces (8 people, 250/50/50 per person)"
-    elif args.data == "eight-faces":
-        faces = load_eight_faces(subset="all", data_home=args.data_home)
-        description = f"8 faces ({faces.path})"
-    else:
-        faces = load_face_folder(args.data, crop=_parse_crop(args.crop),
-                                 min_faces_per_person=args.min_faces)
-        X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(
-            faces.data, faces.target, valid_size=args.valid_size, test_size=args.test_size,
-            random_state=args.random_state)
-        description = (f"folder {args.data} ({len(faces.target_names)} people, "
-                       f"{len(faces.target)} images, stratified split "
-                       f"{len(y_tr)}/{len(y_va)}/{len(y_te)})")
-        return X_tr, y_tr, X_va, y_va, X_te, y_te, faces.target_names, description
-    parts = [faces.subset == s for s in ("train", "valid", "test")]
-    arrays = [a for part in parts for a in (faces.data[part], faces.target[part])]
-    return (*arrays, faces.target_names, description)
+def _literal(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word: a string such as adam
 
 
-# ---------------------------------------------------------------- models
-def build_models(names, *, epochs, random_state, verbose, tensorboard=None):
-    """Pipelines (StandardScaler + network, the seed's protocol) and baselines by name."""
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+def _assignment(text):
+    """'NAME=VALUE' -> (NAME, VALUE), the value read as a Python literal."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"must look like NAME=VALUE, got {text!r}")
+    return name.strip(), _literal(value.strip())
 
-    from .baselines import BASELINE_NAMES, make_baseline
+
+def _grid_values(text):
+    """'dropout=0.1,0.3' -> ('dropout', [0.1, 0.3])."""
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise argparse.ArgumentTypeError(f"must look like NAME=V1,V2,...; got {text!r}")
+    return name.strip(), [_literal(v.strip()) for v in values.split(",")]
+
+
+# ------------------------------------------------------ checks, no data
+def check_data_flag(data):
+    """A --data that is neither a named source nor an existing path fails here."""
+    if data in DATA_SOURCES or Path(data).expanduser().exists():
+        return
+    raise UsageError(f"--data {data!r}: folder {data!r} does not exist and it is not one of "
+                     f"{', '.join(DATA_SOURCES)}{did_you_mean(data, DATA_SOURCES)}")
+
+
+def check_out_dir(out, overwrite):
+    """Refuse a non-empty --out without --overwrite; check it can be written."""
+    from ._atomic import check_output_dir
+
+    out = Path(out)
+    if out.is_dir() and not overwrite:
+        present = sorted(p.name for p in out.iterdir() if not p.name.startswith(".partial-"))
+        if present:
+            shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+            raise UsageError(f"--out {str(out)!r} is not empty ({shown}); add --overwrite to "
+                             "replace a previous run's results there, or choose another --out")
+    check_output_dir(out)
+
+
+def remove_stale_results(out, written):
+    """Delete result files of an earlier run that this run did not write again."""
+    out, written = Path(out), {Path(p).name for p in written}
+    stale = {p for pattern in RESULT_PATTERNS for p in out.glob(pattern)
+             if p.is_file() and p.name not in written}
+    for path in sorted(stale):
+        path.unlink()
+    return sorted(stale)
+
+
+def model_names(args, default):
+    """The names of --models (and --baselines), checked, with a hint for a near miss."""
+    from .baselines import BASELINE_NAMES as baselines
+    from .models import MODEL_NAMES
+
+    names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models \
+        else list(default)
+    if args.baselines:
+        names += [b for b in baselines if b not in names]
+    known = MODEL_NAMES + baselines
+    for name in names:
+        if name not in known:
+            raise UsageError(f"--models: unknown model {name!r}{did_you_mean(name, known)} "
+                             f"(choose from {', '.join(known)})")
+    if len(set(names)) != len(names):
+        raise UsageError(f"--models names a model twice: {args.models}")
+    return names
+
+
+def network_params(names, settings, epochs):
+    """{network name: {param: value}} from --set and --epochs, checked by the estimators.
+
+    A parameter goes to every network that has it; one that no network has
+    is an error naming the nearest real parameter.
+    """
     from .models import MODEL_NAMES, make_model
+
+    networks = [n for n in names if n in MODEL_NAMES]
+    settings = dict(settings or [])
+    if epochs is not None:
+        if "max_epochs" in settings:
+            raise UsageError("give --epochs or --set max_epochs=..., not both")
+        settings["max_epochs"] = epochs
+    params = {name: {} for name in networks}
+    accepted = {name: set(make_model(name).get_params()) for name in networks}
+    for key, value in settings.items():
+        takers = [n for n in networks if key in accepted[n]]
+        if networks and not takers:
+            every = sorted(set().union(*accepted.values()))
+            raise UsageError(f"--set {key}=...: no network has a parameter {key!r}"
+                             f"{did_you_mean(key, every)}")
+        for name in takers:
+            params[name][key] = value
+    for name in networks:
+        try:
+            _check_estimator_params(make_model(name, **params[name]))
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"--set: {exc}") from None
+    return params
+
+
+def _check_estimator_params(model):
+    """Run the checks the estimator runs at fit, now, before any data is loaded."""
+    if hasattr(model, "_parameter_constraints"):  # scikit-learn's own declarative checks
+        model._validate_params()
+    if hasattr(model, "_check_params"):
+        model._check_params()
+
+
+# ---------------------------------------------------------------- data
+def load_split(args):
+    """The data the flags of a command ask for (see :func:`facenet_sk.datasets.load_split`)."""
+    from .datasets import load_split as load
+
+    return load(args.data, crop=args.crop, min_faces_per_person=args.min_faces,
+                max_people=args.max_people, max_per_person=args.max_per_person,
+                valid_size=args.valid_size, test_size=args.test_size,
+                random_state=args.random_state, data_home=args.data_home)
+
+
+# -------------------------------------------------------------- models
+def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=None,
+                 params=None, callbacks=()):
+    """Pipelines (StandardScaler + network, the exercise's protocol) and baselines by name.
+
+    ``params`` maps a network name to extra hyper-parameters (from --set).
+    """
+    from .baselines import BASELINE_NAMES as baselines
+    from .baselines import make_baseline
+    from .models import MODEL_NAMES, make_course_pipeline
 
     models = {}
     for name in names:
-        if name in BASELINE_NAMES:
+        if name in baselines:
             models[name] = make_baseline(name, random_state=random_state)
             continue
         if name not in MODEL_NAMES:
-            raise CLIError(f"unknown model {name!r}; choose from "
-                           f"{', '.join(MODEL_NAMES + BASELINE_NAMES)}")
-        # The course's recipe: the network takes the scaler's output as it is.
-        params = dict(random_state=random_state, verbose=verbose, input_scaling=None)
+            raise CLIError(f"unknown model {name!r}{did_you_mean(name, MODEL_NAMES + baselines)}")
+        # The course's recipe (StandardScaler, then the network taking the
+        # scaler's output as it is), as on the results page.
+        net_params = dict(random_state=random_state, verbose=verbose)
         if epochs is not None:
-            params["max_epochs"] = epochs
+            net_params["max_epochs"] = epochs
+        net_params.update((params or {}).get(name, {}))
+        extra = list(callbacks)
         if tensorboard is not None:
-            params["callbacks"] = [_tensorboard_callback(tensorboard, name)]
-        models[name] = Pipeline([("scale", StandardScaler()),
-                                 ("net", make_model(name, **params))])
+            extra.append(_tensorboard_callback(tensorboard, name))
+        if extra:
+            net_params["callbacks"] = extra
+        models[name] = make_course_pipeline(name, **net_params)
     return models
 
 
@@ -97,102 +288,165 @@ def _tensorboard_callback(log_dir, name):
     return TensorBoard(SummaryWriter(log_dir=str(Path(log_dir) / name)))
 
 
-def _model_names(args, default):
-    names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models \
-        else list(default)
-    if args.baselines:
-        names += [b for b in ("logistic_regression", "eigenfaces_svm") if b not in names]
-    return names
+def _versions():
+    import numpy
+    import sklearn
+    import skorch
+    import torch
+
+    return (f"facenet_sk {__version__}, torch {torch.__version__}, scikit-learn "
+            f"{sklearn.__version__}, skorch {skorch.__version__}, numpy {numpy.__version__}")
 
 
-# -------------------------------------------------------------- commands
+def _machine():
+    return (f"{platform.node() or 'unknown'}, {os.cpu_count()} CPU(s), {platform.platform()}, "
+            f"Python {platform.python_version()}")
+
+
+EPOCH_TABLE_NOTE = ("in the epoch tables, train_loss and train_acc are averages over each "
+                    "epoch's batches while the network learns (dropout on); the results "
+                    "table's train_accuracy scores the finished model on the whole training set")
+
+
+# ------------------------------------------------------------ commands
 def cmd_compare(args):
-    from ._atomic import check_output_dir
-    from .compare import compare_models, final_estimator
-    from .models import MODEL_NAMES
-    from .plotting import plot_accuracy_bars, plot_confusion_matrices, plot_learning_curves
-    from .report import write_report
+    names = model_names(args, NETWORK_NAMES + ("logistic_regression",))
+    params = network_params(names, args.set, args.epochs)
+    check_out_dir(args.out, args.overwrite)  # fail now, not after the training
 
-    check_output_dir(args.out)  # fail now, not after the training
-    names = _model_names(args, MODEL_NAMES + ("logistic_regression",))
-    models = build_models(names, epochs=args.epochs, random_state=args.random_state,
-                          verbose=0 if args.quiet else 1, tensorboard=args.tensorboard)
-    X_tr, y_tr, X_va, y_va, X_te, y_te, target_names, description = load_split(args)
-    print(f"data: {description}", flush=True)
+    from .compare import compare_models, final_estimator
+    from .plotting import (plot_accuracy_bars, plot_confusion_matrices, plot_face_gallery,
+                           plot_learning_curves)
+    from .report import model_parameters, per_person_table, sort_results, write_report
+
+    verbose = 0 if args.quiet else 1
+    models = build_models(names, random_state=args.random_state, verbose=verbose,
+                          tensorboard=args.tensorboard, params=params)
+    split = load_split(args)
+    print(f"data: {split.description}", flush=True)
+    if verbose and any(n in NETWORK_NAMES for n in names):
+        print(f"note: {EPOCH_TABLE_NOTE}", flush=True)
     start = time.perf_counter()
-    with _scheduler(args.scheduler, scatter=[X_tr, y_tr, X_te, y_te, X_va, y_va]):
-        table = compare_models(models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va,
+    with _scheduler(args.scheduler, scatter=[split.X_train, split.y_train, split.X_test,
+                                             split.y_test, split.X_valid, split.y_valid]):
+        table = compare_models(models, split.X_train, split.y_train, split.X_test,
+                               split.y_test, X_valid=split.X_valid, y_valid=split.y_valid,
                                n_jobs=args.n_jobs, progress=not args.quiet)
     elapsed = time.perf_counter() - start
+    table = sort_results(table)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    labels = [str(n) for n in split.target_names]
+    fitted = table.attrs["models"]
+    best = table["model"].iloc[0]
     figures = {"accuracy": plot_accuracy_bars(table),
-               "confusion_matrices": plot_confusion_matrices(
-                   table, X_te, y_te, labels=[str(n) for n in target_names])}
-    if any(hasattr(final_estimator(m), "history_") for m in table.attrs["models"].values()):
+               "faces": plot_face_gallery(fitted[best], split.X_test, split.y_test,
+                                          target_names=labels, image_shape=split.image_shape,
+                                          title=f"Test faces, {best}"),
+               "confusion_matrices": plot_confusion_matrices(table, split.X_test, split.y_test,
+                                                             labels=labels)}
+    if any(hasattr(final_estimator(m), "history_") for m in fitted.values()):
         figures["learning_curves"] = plot_learning_curves(table)
+    per_person = per_person_table(table, split.X_test, split.y_test, target_names=labels)
     notes = [
         f"command: facenet-sk {' '.join(args.argv)}",
-        f"data: {description}",
-        f"machine: {platform.node() or 'unknown'}, {os.cpu_count()} CPU(s), "
-        f"{platform.platform()}; facenet_sk {__version__}",
+        f"data: {split.description}",
         f"total time: {elapsed:.0f} s",
+        f"machine: {_machine()}",
+        f"versions: {_versions()}",
     ]
+    if verbose:
+        notes.append(f"note: {EPOCH_TABLE_NOTE}")
     written = write_report(table, args.out, figures=figures, notes=notes,
-                           title="facenet_sk: model comparison")
+                           title="facenet_sk: model comparison",
+                           sections={"data": split.info,
+                                     "hyper-parameters": model_parameters(fitted)},
+                           per_person=per_person)
+    removed = remove_stale_results(args.out, written)
     print(f"wrote {', '.join(str(p) for p in written)}")
+    if removed:
+        print(f"removed the previous run's {', '.join(p.name for p in removed)}")
     return 0
 
 
-def _parse_param(text):
-    """'dropout=0.1,0.3' -> ('dropout', [0.1, 0.3])."""
-    name, sep, values = text.partition("=")
-    if not sep or not name or not values:
-        raise CLIError(f"--param must look like NAME=V1,V2,...; got {text!r}")
-
-    def value(v):
-        try:
-            return ast.literal_eval(v)
-        except (ValueError, SyntaxError):
-            return v
-
-    return name.strip(), [value(v.strip()) for v in values.split(",")]
+def _grid_keys(grid, pipe, step):
+    """--param names (with or without the pipeline's step prefix) -> search keys."""
+    valid = pipe.get_params()
+    own = sorted(k[len(step) + 2:] for k in valid if k.startswith(f"{step}__")
+                 and "__" not in k[len(step) + 2:])
+    param_grid = {}
+    for name, values in grid:
+        short = name[len(step) + 2:] if name.startswith(f"{step}__") else name
+        key = f"{step}__{short}"
+        if key not in valid:
+            raise UsageError(f"--param {name}=...: {pipe[-1].__class__.__name__} has no "
+                             f"parameter {short!r}{did_you_mean(short, own)}")
+        param_grid[key] = values
+    return param_grid
 
 
 def cmd_grid(args):
-    from sklearn.model_selection import GridSearchCV
+    if args.out is not None:
+        check_out_dir(args.out, args.overwrite)
+    params = network_params([args.model], args.set, args.epochs)
 
-    grid = dict(_parse_param(p) for p in args.param)
-    pipe = build_models([args.model], epochs=args.epochs, random_state=args.random_state,
-                        verbose=0)[args.model]
-    step = pipe.steps[-1][0]
-    valid = pipe.get_params()
-    param_grid = {}
-    for name, values in grid.items():
-        key = name if name in valid else f"{step}__{name}"
-        if key not in valid:
-            raise CLIError(f"model {args.model!r} has no parameter {name!r}")
-        param_grid[key] = values
-    X_tr, y_tr, X_va, y_va, *_, description = load_split(args)
-    # The search cross-validates on train + valid; the test part stays unseen.
-    X = np.concatenate([X_tr, X_va])
-    y = np.concatenate([y_tr, y_va])
-    print(f"data: {description}; searching on train+valid ({len(y)} images)", flush=True)
+    from sklearn.model_selection import GridSearchCV, ParameterGrid
+
+    from ._progress import FitProgress
+
+    probe = build_models([args.model], random_state=args.random_state, params=params)
+    step = probe[args.model].steps[-1][0]
+    param_grid = _grid_keys(args.param, probe[args.model], step)
+    # The fits of a sequential search run here, one after the other: a shared
+    # callback can count them. In parallel, scikit-learn's own lines must do.
+    sequential = args.n_jobs in (None, 1) and args.scheduler is None
+    n_fits = len(ParameterGrid(param_grid)) * args.cv + 1
+    progress = [FitProgress(n_fits)] if sequential and not args.quiet else []
+    pipe = build_models([args.model], random_state=args.random_state, params=params,
+                        callbacks=progress)[args.model]
+
+    import numpy as np
+    import pandas as pd
+
+    split = load_split(args)
+    # The search cross-validates on train + valid; the test part stays unseen
+    # until the refitted best model is scored on it, once.
+    X = np.concatenate([split.X_train, split.X_valid])
+    y = np.concatenate([split.y_train, split.y_valid])
+    print(f"data: {split.description}; searching on train+valid ({len(y)} images), "
+          f"{len(split.y_test)} test images kept apart", flush=True)
     search = GridSearchCV(pipe, param_grid, cv=args.cv, n_jobs=args.n_jobs,
                           verbose=0 if args.quiet else 1, return_train_score=True)
     with _scheduler(args.scheduler, scatter=[X, y]):
         search.fit(X, y)
+
+    def short(name):
+        return name.replace(f"{step}__", "")
+
     keep = [c for c in search.cv_results_ if c.startswith("param_")] + [
         "mean_train_score", "mean_test_score", "std_test_score", "rank_test_score",
         "mean_fit_time"]
     table = pd.DataFrame(search.cv_results_)[keep].rename(
-        columns=lambda c: c.replace(f"param_{step}__", "").replace("param_", ""))
-    print(table.sort_values("rank_test_score").to_string(index=False))
-    print(f"best: {search.best_params_} (mean CV accuracy {search.best_score_:.4f})")
-    if args.out:
-        from .report import write_report
-        write_report(table, args.out, title=f"facenet_sk: grid search of {args.model}",
-                     notes=[f"command: facenet-sk {' '.join(args.argv)}",
-                            f"data: {description}"])
+        columns=lambda c: short(c.replace("param_", "")))
+    table = table.sort_values(["rank_test_score", "mean_fit_time"], kind="stable")
+    print(table.to_string(index=False))
+    best = ", ".join(f"{short(k)}={v!r}" for k, v in search.best_params_.items())
+    test_accuracy = search.score(split.X_test, split.y_test)
+    summary = [f"best: {best} (mean CV accuracy {search.best_score_:.4f})",
+               f"test accuracy of the best model, refitted on train+valid, on the untouched "
+               f"test set ({len(split.y_test)} images): {test_accuracy:.4f}"]
+    print("\n".join(summary))
+    if args.out is not None:
+        from .report import model_parameters, write_report
+
+        written = write_report(
+            table, args.out, title=f"facenet_sk: grid search of {args.model}",
+            notes=[f"command: facenet-sk {' '.join(args.argv)}", f"data: {split.description}",
+                   *summary, f"machine: {_machine()}", f"versions: {_versions()}"],
+            sections={"data": split.info,
+                      "hyper-parameters": model_parameters(
+                          {f"{args.model} (best)": search.best_estimator_})})
+        remove_stale_results(args.out, written)
+        print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -200,8 +454,7 @@ def cmd_summary(args):
     from .models import make_model
     from ._summary import summary
 
-    shape = tuple(int(v) for v in args.image_shape.split(",")) if args.image_shape else None
-    print(summary(make_model(args.name, image_shape=shape)))
+    print(summary(make_model(args.name, image_shape=args.image_shape)))
     return 0
 
 
@@ -249,40 +502,91 @@ class _scheduler:
         return False
 
 
-# ---------------------------------------------------------------- parser
-def _add_data_options(parser):
-    parser.add_argument("--data", default="synthetic",
-                        help="'synthetic' (default, offline), 'eight-faces' (the course's "
-                             "HDF5 file, downloaded when missing) or a folder with one "
-                             "sub-folder of images per person")
-    parser.add_argument("--crop", help="for a folder: 'center' or LEFT,TOP,RIGHT,BOTTOM in "
-                                       "source pixels (LFW: 60,60,190,190)")
-    parser.add_argument("--min-faces", type=int, default=0,
-                        help="for a folder: keep people with at least this many images")
-    parser.add_argument("--test-size", type=float, default=0.25,
-                        help="for a folder: fraction of images held out for test (0.25)")
-    parser.add_argument("--valid-size", type=float, default=0.1,
-                        help="for a folder: fraction of images for validation (0.1)")
-    parser.add_argument("--data-home", help="folder of downloaded data "
-                                            "(default: $FACENET_SK_DATA or ~/facenet_sk_data)")
-    parser.add_argument("--random-state", type=int, default=0,
-                        help="seed of the data, the split and every model (0)")
-    parser.add_argument("--epochs", type=int, help="epochs per network (default: the seed's 30)")
-    parser.add_argument("--n-jobs", type=int, help="models (or candidates) fitted in parallel")
-    parser.add_argument("--scheduler", help="address of a Dask scheduler to run on, "
-                                            "e.g. tcp://127.0.0.1:8786")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+# -------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors raised for main() to report in one line."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _network_name(text):
+    if text not in NETWORK_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"unknown network {text!r}{did_you_mean(text, NETWORK_NAMES)} (choose from "
+            f"{', '.join(NETWORK_NAMES)})")
+    return text
+
+
+def _image_shape(text):
+    try:
+        shape = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"must be H,W,C such as 48,48,3, got {text!r}")
+    return shape
+
+
+def add_data_options(parser):
+    """The flags that choose the data and the training run (shared by compare and grid)."""
+    data = parser.add_argument_group("data")
+    data.add_argument("--data", default="synthetic",
+                      help="'synthetic' (default, offline), 'eight-faces' (the course's "
+                           "HDF5 file, downloaded when missing) or a folder with one "
+                           "sub-folder of images per person")
+    data.add_argument("--crop", type=_crop,
+                      help="for a folder: 'center' or LEFT,TOP,RIGHT,BOTTOM in source pixels, "
+                           "inside the photo (LFW: 60,60,190,190)")
+    data.add_argument("--min-faces", type=_integer(0), default=0,
+                      help="for a folder: keep people with at least this many images")
+    data.add_argument("--max-people", type=_integer(2),
+                      help="keep at most this many people (those with the most images; "
+                           "for the synthetic faces: generate this many)")
+    data.add_argument("--max-per-person", type=_integer(3),
+                      help="keep at most this many images per person, drawn at random")
+    data.add_argument("--test-size", type=_fraction, default=0.25,
+                      help="for a folder: fraction of images held out for test (0.25)")
+    data.add_argument("--valid-size", type=_fraction, default=0.1,
+                      help="for a folder: fraction of images for validation (0.1)")
+    data.add_argument("--data-home", help="folder of downloaded data "
+                                          "(default: $FACENET_SK_DATA or ~/facenet_sk_data)")
+    run = parser.add_argument_group("training")
+    run.add_argument("--random-state", type=int, default=0,
+                     help="random seed of the data, the split and every model (0)")
+    run.add_argument("--epochs", type=_integer(1),
+                     help="epochs per network (default: the exercise's 30)")
+    run.add_argument("--set", action="append", type=_assignment, metavar="NAME=VALUE",
+                     help="set a network parameter (repeatable), e.g. --set lr=0.0005 "
+                          "--set batchnorm_momentum=0.1; see the FCNetClassifier and "
+                          "CNNClassifier docs for the names")
+    run.add_argument("--n-jobs", type=_n_jobs,
+                     help="models (or fits) run in parallel (default: one at a time)")
+    run.add_argument("--scheduler", help="address of a Dask scheduler to run on, "
+                                         "e.g. tcp://127.0.0.1:8786")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def _add_out_options(parser, default):
+    parser.add_argument("--out", default=default,
+                        help="folder for the result files" +
+                             (f" ({default})" if default else ""))
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write into a non-empty --out: replace the files of a previous "
+                             f"run there ({', '.join(RESULT_PATTERNS)}) and remove those this "
+                             "run does not write again; other files are left alone")
 
 
 def build_parser():
-    from .models import MODEL_NAMES
-
-    parser = argparse.ArgumentParser(
+    """The argument parser of ``facenet-sk`` (imports nothing heavy)."""
+    parser = _Parser(
         prog="facenet-sk",
         description="Train and compare the '8 faces' networks as scikit-learn classifiers.",
         epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"facenet_sk {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_Parser)
 
     compare = commands.add_parser(
         "compare", epilog=EPILOG,
@@ -290,37 +594,41 @@ def build_parser():
         description="Train the five networks (StandardScaler + network, 30 epochs, Adam, "
                     "batch 128, validation every epoch) and the logistic-regression "
                     "baseline on the same split, print the accuracy table and write "
-                    "results.csv, results.md, PNG figures and a self-contained report.html.")
-    _add_data_options(compare)
-    compare.add_argument("--models", help=f"comma-separated names among {', '.join(MODEL_NAMES)}"
-                                          ", logistic_regression, eigenfaces_svm "
+                    "results.csv, results.md, per_person.csv, PNG figures and a "
+                    "self-contained report.html.")
+    add_data_options(compare)
+    compare.add_argument("--models", help=f"comma-separated names among "
+                                          f"{', '.join(NETWORK_NAMES + BASELINE_NAMES)} "
                                           "(default: the five networks + logistic_regression)")
     compare.add_argument("--baselines", action="store_true",
                          help="add both classic baselines (logistic regression and the "
                               "eigenfaces PCA + RBF SVM)")
-    compare.add_argument("--out", default="facenet_sk_results",
-                         help="folder for the result files (facenet_sk_results)")
+    _add_out_options(compare, "facenet_sk_results")
     compare.add_argument("--tensorboard", help="write TensorBoard logs to DIR/<model>")
     compare.set_defaults(func=cmd_compare)
 
     grid = commands.add_parser(
         "grid", epilog=EPILOG, help="GridSearchCV over a network's hyper-parameters",
         description="Cross-validated grid search (GridSearchCV) of one network on the "
-                    "train+valid part of the data; prints cv_results_ as a table.")
-    _add_data_options(grid)
-    grid.add_argument("--model", required=True, choices=MODEL_NAMES, help="network to tune")
-    grid.add_argument("--param", action="append", required=True,
-                      help="NAME=V1,V2,... (repeatable), e.g. dropout=0.1,0.3,0.5")
-    grid.add_argument("--cv", type=int, default=3, help="folds (3)")
-    grid.add_argument("--out", help="also write the table to this folder")
+                    "train+valid part of the data; prints cv_results_ as a table, then "
+                    "scores the refitted best model once on the untouched test part.")
+    add_data_options(grid)
+    grid.add_argument("--model", required=True, type=_network_name, metavar="NAME",
+                      help=f"network to tune: {', '.join(NETWORK_NAMES)}")
+    grid.add_argument("--param", action="append", required=True, type=_grid_values,
+                      metavar="NAME=V1,V2,...",
+                      help="values to try (repeatable), e.g. dropout=0.1,0.3,0.5")
+    grid.add_argument("--cv", type=_integer(2), default=3, help="folds (3)")
+    _add_out_options(grid, None)
     grid.set_defaults(func=cmd_grid)
 
     summary = commands.add_parser("summary", epilog=EPILOG,
                                   help="print a network's Keras-style summary",
                                   description="Print the layers, output shapes and parameter "
-                                              "counts of one of the seed's networks.")
-    summary.add_argument("name", choices=MODEL_NAMES)
-    summary.add_argument("--image-shape", help="H,W,C of the input (48,48,3)")
+                                              "counts of one of the exercise's networks.")
+    summary.add_argument("name", type=_network_name, metavar="NAME",
+                         help=f"one of {', '.join(NETWORK_NAMES)}")
+    summary.add_argument("--image-shape", type=_image_shape, help="H,W,C of the input (48,48,3)")
     summary.set_defaults(func=cmd_summary)
 
     fetch = commands.add_parser("fetch", epilog=EPILOG,
@@ -335,21 +643,27 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the ``facenet-sk`` command; returns the exit code."""
-    if argv is None:
-        # Run as the command, this process is the library's own: let training
-        # tune glibc's malloc for speed (a process-wide change).
-        from ._malloc import allow_malloc_tuning
-        allow_malloc_tuning()
+    as_command = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    args.argv = argv
     try:
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        if getattr(args, "data", None) is not None:
+            check_data_flag(args.data)
+        if as_command:
+            # Run as the command, this process is the library's own: let training
+            # tune glibc's malloc for speed (a process-wide change).
+            from ._malloc import allow_malloc_tuning
+            allow_malloc_tuning()
         return args.func(args)
     except KeyboardInterrupt:
         print("facenet-sk: interrupted; no result files were written", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, OSError, TypeError, ImportError) as exc:
+    except UsageError as exc:
         print(f"facenet-sk: error: {exc}", file=sys.stderr)
+        return 2
+    except (CLIError, ValueError, OSError, TypeError, ImportError) as exc:
+        print(f"facenet-sk: error: {_flag_names(str(exc))}", file=sys.stderr)
         return 1
 
 

@@ -1,5 +1,7 @@
 """Train several classifiers on the same split and tabulate their accuracy."""
 
+import contextlib
+import sys
 import time
 
 import numpy as np
@@ -8,7 +10,10 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
-from tqdm.auto import tqdm
+# tqdm's plain bar, drawn only on a terminal: in a notebook the "[k/N] name"
+# lines show the progress (tqdm.auto would want ipywidgets there).
+from tqdm import tqdm
+from tqdm.contrib import DummyTqdmFile
 
 from ._base import BaseNetClassifier
 
@@ -69,7 +74,7 @@ def fit_model(model, X_train, y_train, X_valid=None, y_valid=None):
     """Fit ``model``, giving a network its validation set in the model's own features.
 
     In a Pipeline, the validation set goes through the fitted preceding
-    steps (e.g. the StandardScaler fitted on the training set), as the seed
+    steps (e.g. the StandardScaler fitted on the training set), as the course
     standardizes its validation images with the training statistics.
 
     Returns
@@ -88,7 +93,11 @@ def fit_model(model, X_train, y_train, X_valid=None, y_valid=None):
     return model.fit(X_train, y_train, X_valid=X_valid, y_valid=y_valid)
 
 
-def _fit_and_score(name, model, X_train, y_train, X_test, y_test, X_valid, y_valid):
+def _fit_and_score(name, model, X_train, y_train, X_test, y_test, X_valid, y_valid,
+                   header=None):
+    if header is not None:
+        # Printed where the model trains, just before its epoch table.
+        print(header, flush=True)
     model = clone(model)
     start = time.perf_counter()
     fit_model(model, X_train, y_train, X_valid, y_valid)
@@ -128,7 +137,8 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
         Under ``joblib.parallel_config(backend="dask")`` they run on a Dask
         cluster, which then uses all its workers whatever ``n_jobs`` says.
     progress : bool, default=True
-        Show a progress bar over the models.
+        Print "[k/N] name" before each model trains and its test accuracy
+        after; on a terminal, also a bar over the models.
 
     Returns
     -------
@@ -157,18 +167,31 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
     if (X_valid is None) != (y_valid is None):
         raise ValueError("give both X_valid and y_valid, or neither")
     data = (X_train, y_train, X_test, y_test, X_valid, y_valid)
-    tasks = (delayed(_fit_and_score)(name, model, *data) for name, model in models.items())
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+    n = len(models)
+    tasks = (delayed(_fit_and_score)(name, model, *data,
+                                     header=f"[{i}/{n}] {name}" if progress else None)
+             for i, (name, model) in enumerate(models.items(), start=1))
     fitted, rows = FittedModels(), []
-    with tqdm(total=len(models), desc="models", unit="model", disable=not progress) as bar:
-        for name, model, row in results:
+    # The bar (on a terminal only) and the lines printed meanwhile (headers,
+    # skorch's epoch tables) each get their own lines: prints go through
+    # tqdm.write, which lifts the bar out of their way when both share a stream.
+    out = sys.stdout
+    bar = tqdm(total=n, desc="models", unit="model", file=out,
+               disable=None if progress else True, leave=False)
+    redirect = contextlib.redirect_stdout(DummyTqdmFile(out)) if not bar.disable \
+        else contextlib.nullcontext()
+    with bar, redirect:
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
+        for i, (name, model, row) in enumerate(results, start=1):
             final = final_estimator(model)
             if getattr(final, "interrupted_", False):
                 # skorch ended this fit on Ctrl-C; end the whole comparison too.
                 raise KeyboardInterrupt(f"training of {name!r} was interrupted")
             fitted[name] = model
             rows.append(row)
-            bar.set_postfix_str(f"{name}: test {row['test_accuracy']:.3f}")
+            if progress:
+                print(f"[{i}/{n}] {name} done: test accuracy {row['test_accuracy']:.3f}, "
+                      f"{row['fit_seconds']:.0f} s", flush=True)
             bar.update()
     table = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     table["n_params"] = table["n_params"].astype("Int64")

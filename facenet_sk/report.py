@@ -5,12 +5,146 @@ import html
 import io
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from sklearn.metrics import classification_report
+
 from ._atomic import staged_directory
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 10px;
 text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}
+table.text td{text-align:left;vertical-align:top}table.text td:last-child{font-size:0.9em}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0}code{background:#f6f6f6;padding:2px}"""
+
+
+def sort_results(table):
+    """A results table in the order every output shows it: best test accuracy first.
+
+    Ties keep the order the models were given in. ``attrs`` (the fitted
+    models) go with the table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"model": ["a", "b", "c"], "test_accuracy": [0.5, 0.9, 0.5]})
+    >>> sort_results(table)["model"].tolist()
+    ['b', 'a', 'c']
+    """
+    if "test_accuracy" not in table:
+        return table
+    ordered = table.sort_values("test_accuracy", ascending=False, kind="stable",
+                                na_position="last").reset_index(drop=True)
+    ordered.attrs = table.attrs
+    return ordered
+
+
+def _models(results):
+    models = results.attrs.get("models") if hasattr(results, "attrs") else results
+    if not models:
+        raise ValueError("no fitted models: pass the table compare_models returned, or a "
+                         "dict name -> fitted model")
+    return models
+
+
+def _describe(estimator):
+    """'lr=0.001, max_epochs=30, ...': every parameter of a network, the changed ones
+    of any other scikit-learn estimator (as its repr shows them)."""
+    from ._base import BaseNetClassifier
+
+    if isinstance(estimator, BaseNetClassifier):
+        params = estimator.get_params(deep=False)
+        if params.get("callbacks"):
+            params["callbacks"] = [type(c[-1] if isinstance(c, tuple) else c).__name__
+                                   for c in params["callbacks"]]
+        return ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return repr(estimator).replace("\n", " ")
+
+
+def model_parameters(models):
+    """The steps and hyper-parameters of every model, one row each.
+
+    Parameters
+    ----------
+    models : dict of str -> estimator
+        E.g. ``table.attrs["models"]`` of a :func:`~facenet_sk.compare_models` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``steps`` (the Pipeline's step classes) and
+        ``parameters``: for a network every hyper-parameter (lr,
+        batch_size, optimizer, max_epochs, dropout...); for other
+        estimators the ones changed from scikit-learn's defaults.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> model_parameters({"logreg": LogisticRegression(C=0.5)}).loc[0, "parameters"]
+    'LogisticRegression(C=0.5)'
+    """
+    from sklearn.pipeline import Pipeline
+
+    rows = []
+    for name, model in models.items():
+        steps = [s for _, s in model.steps] if isinstance(model, Pipeline) else [model]
+        head = [repr(s).replace("\n", " ") for s in steps[:-1]]
+        rows.append({"model": name,
+                     "steps": " -> ".join(type(s).__name__ for s in steps),
+                     "parameters": "; ".join(head + [_describe(steps[-1])])})
+    return pd.DataFrame(rows, columns=["model", "steps", "parameters"])
+
+
+def per_person_table(results, X_test, y_test, *, target_names=None):
+    """Precision, recall, F1 and support of every person for every model (test set).
+
+    Built on :func:`sklearn.metrics.classification_report`.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame or dict
+        The table :func:`~facenet_sk.compare_models` returned (its models in
+        the table's order), or a dict name -> fitted model.
+    X_test, y_test : array-like
+        Test data.
+    target_names : list of str, default=None
+        Names of the people, in the order of the sorted labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long form: ``model``, ``person``, ``precision``, ``recall``,
+        ``f1-score``, ``support``.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> model = DummyClassifier(strategy="most_frequent").fit([[0], [1], [1]], [0, 1, 1])
+    >>> per_person_table({"dummy": model}, [[0], [1]], [0, 1],
+    ...                  target_names=["ann", "bob"])["recall"].tolist()
+    [0.0, 1.0]
+    """
+    models = _models(results)
+    if hasattr(results, "columns") and "model" in results:
+        models = {name: models[name] for name in results["model"] if name in models}
+    y_test = np.asarray(y_test)
+    labels = np.unique(y_test)
+    if target_names is not None and len(target_names) != len(labels):
+        # target_names covers every class, the test set maybe fewer: name by label.
+        labels = np.arange(len(target_names)) if np.issubdtype(y_test.dtype, np.integer) \
+            else labels
+    names = [str(n) for n in target_names] if target_names is not None \
+        else [str(v) for v in labels]
+    rows = []
+    for name, model in models.items():
+        report = classification_report(y_test, model.predict(X_test), labels=labels,
+                                       target_names=names, output_dict=True, zero_division=0)
+        for person in names:
+            rows.append({"model": name, "person": person, **report[person]})
+    table = pd.DataFrame(rows, columns=["model", "person", "precision", "recall", "f1-score",
+                                        "support"])
+    table["support"] = table["support"].astype(int)
+    return table
 
 
 def _png_bytes(fig):
@@ -23,19 +157,44 @@ def _display_table(table):
     """The table rounded for people to read (the CSV keeps full precision)."""
     shown = table.copy()
     for column in shown.columns:
-        if column.endswith(("accuracy", "_mean", "_std")):
+        if column.endswith(("accuracy", "_mean", "_std", "_score")) or column in (
+                "precision", "recall", "f1-score"):
             shown[column] = shown[column].round(4)
         elif column.endswith("seconds"):
             shown[column] = shown[column].round(1)
     return shown
 
 
-def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison", notes=()):
+def _key_value_table(mapping):
+    return pd.DataFrame({"": list(mapping), "value": [str(v) for v in mapping.values()]})
+
+
+def _section_frames(sections, per_person):
+    """(heading, DataFrame, css class) of every table after the results."""
+    frames = []
+    for heading, content in (sections or {}).items():
+        frame = content if isinstance(content, pd.DataFrame) else _key_value_table(content)
+        frames.append((heading, frame, "text"))
+    if per_person is not None and len(per_person):
+        best = per_person["model"].iloc[0]
+        mine = per_person[per_person["model"] == best].drop(columns="model")
+        frames.append((f"per person: {best} on the test set", _display_table(mine), ""))
+        if per_person["model"].nunique() > 1:
+            f1 = per_person.pivot(index="person", columns="model", values="f1-score")
+            f1 = f1[list(dict.fromkeys(per_person["model"]))].round(3).reset_index()
+            f1.columns.name = None
+            frames.append(("F1 per person, every model (test set)", f1, ""))
+    return frames
+
+
+def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison", notes=(),
+                 sections=None, per_person=None):
     """Write ``results.csv``, ``results.md``, one PNG per figure and ``report.html``.
 
     All files are written to a temporary folder first and moved into
     ``out_dir`` only when every one of them is complete, so an error (a
-    full disk, Ctrl-C) leaves no partial result file behind.
+    full disk, Ctrl-C) leaves no partial result file behind. Every file
+    shows the table in the order it is given (see :func:`sort_results`).
 
     Parameters
     ----------
@@ -49,6 +208,13 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
         Heading of the Markdown and HTML files.
     notes : sequence of str, default=()
         Lines shown under the heading (command, data, machine, time...).
+    sections : dict of str -> dict or DataFrame, default=None
+        More tables under their headings, e.g. ``{"data": {...}, "hyper-parameters":
+        model_parameters(models)}``; a dict shows as a two-column table.
+    per_person : pandas.DataFrame, default=None
+        The :func:`per_person_table`: saved as ``per_person.csv``; the page and
+        the Markdown file show its first model's precision / recall / F1 and
+        every model's F1 per person.
 
     Returns
     -------
@@ -62,20 +228,30 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
     figures = dict(figures or {})
     shown = _display_table(table)
     pngs = {name: _png_bytes(fig) for name, fig in figures.items()}
+    extra = _section_frames(sections, per_person)
     note_md = "".join(f"- {line}\n" for line in notes)
-    markdown = f"# {title}\n\n{note_md}\n{shown.to_markdown(index=False)}\n"
+    extra_md = "".join(f"\n## {heading}\n\n{frame.to_markdown(index=False)}\n"
+                       for heading, frame, _ in extra)
+    markdown = f"# {title}\n\n{note_md}\n{shown.to_markdown(index=False)}\n{extra_md}"
     images_html = "".join(
         f'<h2>{html.escape(name.replace("_", " "))}</h2>\n<img alt="{html.escape(name)}" '
         f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">\n'
         for name, data in pngs.items())
+    extra_html = "".join(
+        f"<h2>{html.escape(heading)}</h2>\n"
+        f"{frame.to_html(index=False, na_rep='', border=0, classes=css or None)}\n"
+        for heading, frame, css in extra)
     notes_html = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
             f"<h1>{html.escape(title)}</h1>\n<ul>{notes_html}</ul>\n"
-            f"{shown.to_html(index=False, na_rep='', border=0)}\n{images_html}</body></html>\n")
+            f"{shown.to_html(index=False, na_rep='', border=0, table_id='results')}\n"
+            f"{images_html}{extra_html}</body></html>\n")
 
     with staged_directory(out_dir) as tmp:
         table.to_csv(tmp / "results.csv", index=False)
+        if per_person is not None:
+            per_person.to_csv(tmp / "per_person.csv", index=False)
         (tmp / "results.md").write_text(markdown, encoding="utf-8")
         for name, data in pngs.items():
             (tmp / f"{name}.png").write_bytes(data)

@@ -55,7 +55,7 @@ def test_api_pages_exist(html):
 @pytest.mark.slow
 def test_pages_show_what_the_command_prints(html):
     cli = (html / "user_guide" / "cli.html").read_text(encoding="utf-8")
-    for text in ("$ facenet-sk compare --help", "--epochs EPOCHS", "--param PARAM",
+    for text in ("$ facenet-sk compare --help", "--epochs EPOCHS", "--param NAME=V1,V2,...",
                  "$ facenet-sk fetch --help", "Total params: 55,304"):
         assert text in cli
     models = (html / "user_guide" / "models.html").read_text(encoding="utf-8")

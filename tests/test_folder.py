@@ -221,6 +221,19 @@ def test_bad_crop(target_root, crop):
         load_face_folder(target_root, crop=crop)
 
 
+@pytest.mark.parametrize("crop", [(60, 60, 190, 190), (-5, 0, 50, 50), (0, 0, 100, 101)])
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_crop_outside_the_photo_is_an_error_not_black_padding(target_root, crop, on_error):
+    with pytest.raises(ValueError, match=r"crop box .* reaches outside the 100x100 photo "
+                                         r".*x\.png.*within \(0, 0, 100, 100\)"):
+        load_face_folder(target_root, crop=crop, on_error=on_error)
+
+
+def test_crop_on_the_photo_edges_is_fine(target_root):
+    assert load_face_folder(target_root, crop=(0, 0, 100, 100), image_size=8).images.shape \
+        == (2, 8, 8, 3)
+
+
 # --------------------------------------------------------------------------- selection
 
 

@@ -364,3 +364,21 @@ def test_bad_hyper_parameter_of_a_seed_model(faces, name, params, message):
     with pytest.raises(ValueError, match=message):
         model.fit(faces.data, faces.target)
 
+
+
+@MAKERS
+def test_channels_first_images_say_how_to_turn_them(make, faces):
+    channels_first = np.moveaxis(faces.images, -1, 1)  # PyTorch's (n, 3, H, W)
+    with pytest.raises(ValueError, match=r"X has shape \(30, 3, 16, 16\): channels first, "
+                                         r"PyTorch's layout.*np\.moveaxis\(X, 1, -1\)"):
+        make().fit(channels_first, faces.target)
+
+
+@MAKERS
+def test_grey_images_say_how_to_make_them_rgb(make, faces, fitted):
+    grey = faces.images.mean(axis=-1)  # (n, 16, 16)
+    message = r"X has shape \(30, 16, 16\): grey images .* np\.repeat\(X\[\.\.\., None\], 3"
+    with pytest.raises(ValueError, match=message):
+        make().fit(grey, faces.target)
+    with pytest.raises(ValueError, match=message):
+        fitted["cnn" if make is tiny_cnn else "fc"].predict(grey)

@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
 
 _CHUNK_BYTES = 1 << 16
 
@@ -74,6 +73,10 @@ def download_file(url, destination, *, validate=None, progress=True, timeout=60)
 
 def _copy_url(url, out, *, progress, timeout):
     """Stream ``url`` into the open file ``out``; raise DownloadError if short."""
+    # Imported here, not with the module: tqdm.auto warns on import in a
+    # notebook without ipywidgets, and most users of the loaders never download.
+    from tqdm.auto import tqdm
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             expected = response.headers.get("Content-Length")

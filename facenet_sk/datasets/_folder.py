@@ -30,6 +30,10 @@ def _check_crop(crop):
     return left, top, right, bottom
 
 
+class _CropOutside(ValueError):
+    """A crop box that does not fit a photo: a mistake in the call, never skipped."""
+
+
 def _read_face(path, crop, image_size):
     """Decode one image into (image_size, image_size, 3) uint8."""
     with Image.open(path) as img:
@@ -43,6 +47,12 @@ def _read_face(path, crop, image_size):
             left, top = (img.width - side) // 2, (img.height - side) // 2
             img = img.crop((left, top, left + side, top + side))
         elif crop is not None:
+            left, top, right, bottom = crop
+            if left < 0 or top < 0 or right > img.width or bottom > img.height:
+                # Pillow would pad with black, silently: a wrong box, not a face.
+                raise _CropOutside(
+                    f"crop box {crop} reaches outside the {img.width}x{img.height} photo "
+                    f"{str(path)!r}: it must lie within (0, 0, {img.width}, {img.height})")
             img = img.crop(crop)
         img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
         return np.asarray(img, dtype=np.uint8)
@@ -100,8 +110,9 @@ def load_face_folder(
         Side of the square images returned.
     crop : None, "center" or (left, top, right, bottom), default=None
         Box in source pixels to cut before resizing, or ``"center"`` for the
-        largest centred square. For ``lfw_deepfunneled``, ``(60, 60, 190, 190)``
-        gives face crops like the course's.
+        largest centred square; a box reaching outside a photo is an error.
+        For ``lfw_deepfunneled``, ``(60, 60, 190, 190)`` gives face crops
+        like the course's.
     min_faces_per_person : int, default=0
         Keep only the people with at least this many images.
     max_people : int, default=None
@@ -151,6 +162,8 @@ def load_face_folder(
         for file in files:
             try:
                 faces[name].append((_read_face(file, crop, image_size), str(file)))
+            except _CropOutside:
+                raise
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
                 if on_error == "raise":
                     raise ValueError(f"cannot read image {str(file)!r}: {exc}") from exc

@@ -21,7 +21,7 @@ shape, skin and hair colour, hair line, eye spacing and size, brows, nose,
 mouth); each image varies it (position, scale, rotation, lighting,
 expression, background clutter, occluders, sensor noise).
 
-The seed's split is kept: of every person's images, 5/7 are ``train``, 1/7
+The course's split is kept: of every person's images, 5/7 are ``train``, 1/7
 ``valid`` and the rest ``test`` (250/50/50 for 350 images per person).
 The ``subset`` field names the split of every image.
 """
@@ -199,7 +199,7 @@ def make_synthetic_faces(
     n_people : int, default=8
         Number of identities (classes).
     n_per_person : int, default=350
-        Images per person before the split (the seed has 350).
+        Images per person before the split (the course's data has 350).
     image_size : int, default=48
         Side of the square RGB images.
     random_state : int, RandomState instance or None, default=0
@@ -207,7 +207,7 @@ def make_synthetic_faces(
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
     subset : {"all", "train", "valid", "test"}, default="all"
-        Which part of the seed's per-person 5/7, 1/7, 1/7 split to return.
+        Which part of the course's per-person 5/7, 1/7, 1/7 split to return.
 
     Returns
     -------
