@@ -25,6 +25,8 @@ EPILOG = ("Errors are reported in one line; the exit code is 1 on error, 2 on a 
 #: for torch (tests check that they match MODEL_NAMES and BASELINE_NAMES).
 NETWORK_NAMES = ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm")
 BASELINE_NAMES = ("logistic_regression", "eigenfaces_svm")
+#: The pretrained rows, there when ``facenet_sk[faces]`` is installed.
+FACE_BASELINE_NAMES = ("face_embedding", "face_embedding_fcnet")
 #: Named data sources of --data (anything else is a folder).
 DATA_SOURCES = ("synthetic", "eight-faces")
 
@@ -177,14 +179,14 @@ def remove_stale_results(out, written):
 
 def model_names(args, default):
     """The names of --models (and --baselines), checked, with a hint for a near miss."""
-    from .baselines import BASELINE_NAMES as baselines
+    from .baselines import BASELINE_NAMES, FACE_BASELINE_NAMES, available_baselines
     from .models import MODEL_NAMES
 
     names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models \
         else list(default)
     if args.baselines:
-        names += [b for b in baselines if b not in names]
-    known = MODEL_NAMES + baselines
+        names += [b for b in available_baselines() if b not in names]
+    known = MODEL_NAMES + BASELINE_NAMES + FACE_BASELINE_NAMES
     for name in names:
         if name not in known:
             raise UsageError(f"--models: unknown model {name!r}{did_you_mean(name, known)} "
@@ -239,7 +241,8 @@ def load_split(args):
     """The data the flags of a command ask for (see :func:`facenet_sk.datasets.load_split`)."""
     from .datasets import load_split as load
 
-    return load(args.data, crop=args.crop, min_faces_per_person=args.min_faces,
+    return load(args.data, crop=args.crop, detect=args.detect,
+                min_faces_per_person=args.min_faces,
                 max_people=args.max_people, max_per_person=args.max_per_person,
                 valid_size=args.valid_size, test_size=args.test_size,
                 random_state=args.random_state, data_home=args.data_home)
@@ -252,17 +255,17 @@ def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=N
 
     ``params`` maps a network name to extra hyper-parameters (from --set).
     """
-    from .baselines import BASELINE_NAMES as baselines
-    from .baselines import make_baseline
+    from .baselines import BASELINE_NAMES, FACE_BASELINE_NAMES, make_baseline
     from .models import MODEL_NAMES, make_course_pipeline
 
     models = {}
     for name in names:
-        if name in baselines:
+        if name in BASELINE_NAMES + FACE_BASELINE_NAMES:
             models[name] = make_baseline(name, random_state=random_state)
             continue
         if name not in MODEL_NAMES:
-            raise CLIError(f"unknown model {name!r}{did_you_mean(name, MODEL_NAMES + baselines)}")
+            known = MODEL_NAMES + BASELINE_NAMES + FACE_BASELINE_NAMES
+            raise CLIError(f"unknown model {name!r}{did_you_mean(name, known)}")
         # The course's recipe (StandardScaler, then the network taking the
         # scaler's output as it is), as on the results page.
         net_params = dict(random_state=random_state, verbose=verbose)
@@ -538,6 +541,9 @@ def add_data_options(parser):
     data.add_argument("--crop", type=_crop,
                       help="for a folder: 'center' or LEFT,TOP,RIGHT,BOTTOM in source pixels, "
                            "inside the photo (LFW: 60,60,190,190)")
+    data.add_argument("--detect", action="store_true",
+                      help="for a folder: find, align and cut the largest face of each photo "
+                           "(needs facenet_sk[faces]); photos without one are skipped")
     data.add_argument("--min-faces", type=_integer(0), default=0,
                       help="for a folder: keep people with at least this many images")
     data.add_argument("--max-people", type=_integer(2),
@@ -598,11 +604,13 @@ def build_parser():
                     "self-contained report.html.")
     add_data_options(compare)
     compare.add_argument("--models", help=f"comma-separated names among "
-                                          f"{', '.join(NETWORK_NAMES + BASELINE_NAMES)} "
+                                          f"{', '.join(NETWORK_NAMES + BASELINE_NAMES)}, "
+                                          f"{', '.join(FACE_BASELINE_NAMES)} "
                                           "(default: the five networks + logistic_regression)")
     compare.add_argument("--baselines", action="store_true",
                          help="add both classic baselines (logistic regression and the "
-                              "eigenfaces PCA + RBF SVM)")
+                              "eigenfaces PCA + RBF SVM) and, with facenet_sk[faces] "
+                              "installed, the pretrained face-embedding rows")
     _add_out_options(compare, "facenet_sk_results")
     compare.add_argument("--tensorboard", help="write TensorBoard logs to DIR/<model>")
     compare.set_defaults(func=cmd_compare)

@@ -13,7 +13,6 @@ from sklearn.pipeline import Pipeline
 # tqdm's plain bar, drawn only on a terminal: in a notebook the "[k/N] name"
 # lines show the progress (tqdm.auto would want ipywidgets there).
 from tqdm import tqdm
-from tqdm.contrib import DummyTqdmFile
 
 from ._base import BaseNetClassifier
 
@@ -178,8 +177,13 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
     out = sys.stdout
     bar = tqdm(total=n, desc="models", unit="model", file=out,
                disable=None if progress else True, leave=False)
-    redirect = contextlib.redirect_stdout(DummyTqdmFile(out)) if not bar.disable \
-        else contextlib.nullcontext()
+    redirect = contextlib.nullcontext()
+    if not bar.disable:
+        # Imported only for a bar on a terminal: tqdm.contrib imports tqdm.auto,
+        # which warns in a notebook without ipywidgets.
+        from tqdm.contrib import DummyTqdmFile
+
+        redirect = contextlib.redirect_stdout(DummyTqdmFile(out))
     with bar, redirect:
         results = Parallel(n_jobs=n_jobs, return_as="generator")(tasks)
         for i, (name, model, row) in enumerate(results, start=1):

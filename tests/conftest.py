@@ -15,9 +15,7 @@ import pytest
 _DEFAULT_LFW = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw_deepfunneled"
 
 
-@pytest.fixture
-def lfw_root():
-    """Path of the real LFW faces folder; skip without it, but fail on CI (CI=true)."""
+def _lfw_root_or_skip():
     root = Path(os.environ.get("FACENET_SK_LFW") or _DEFAULT_LFW)
     if not root.is_dir():
         reason = f"real LFW faces folder {str(root)!r} is absent (set FACENET_SK_LFW)"
@@ -25,6 +23,41 @@ def lfw_root():
             pytest.fail(f"{reason}; CI must not skip the real-data tests")
         pytest.skip(reason)
     return root
+
+
+@pytest.fixture
+def lfw_root():
+    """Path of the real LFW faces folder; skip without it, but fail on CI (CI=true)."""
+    return _lfw_root_or_skip()
+
+
+@pytest.fixture(scope="session")
+def lfw_small(tmp_path_factory):
+    """A small LFW-style folder: links to 12 photos of each of 6 LFW people.
+
+    For the face pipeline's tests, whose embeddings cost about 55 ms a photo.
+    """
+    source = _lfw_root_or_skip()
+    root = tmp_path_factory.mktemp("lfw_small")
+    people = sorted(p for p in source.iterdir() if p.is_dir())[:6]
+    for person in people:
+        (root / person.name).mkdir()
+        for photo in sorted(person.glob("*.jpg"))[:12]:
+            (root / person.name / photo.name).symlink_to(photo)
+    return root
+
+
+@pytest.fixture(scope="session")
+def lfw_small_embeddings(lfw_small):
+    """The 48x48 course crops of ``lfw_small`` and their embeddings, computed once a session."""
+    pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
+    from sklearn.utils import Bunch
+
+    from facenet_sk.datasets import load_face_folder
+    from facenet_sk.faces import FaceEmbedding
+
+    faces = load_face_folder(lfw_small, crop=(60, 60, 190, 190))
+    return Bunch(faces=faces, embeddings=FaceEmbedding(n_jobs=2).transform(faces.data))
 
 
 def _write_eight_faces_h5(path, n_per_split=(16, 4, 4), n_classes=8, *, image_size=48,

@@ -11,6 +11,7 @@ seconds, not the exercise's hour; the committed notebooks stay as they are.
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys

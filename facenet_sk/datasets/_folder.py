@@ -5,6 +5,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ._bunch import make_bunch
@@ -34,28 +35,62 @@ class _CropOutside(ValueError):
     """A crop box that does not fit a photo: a mistake in the call, never skipped."""
 
 
-def _read_face(path, crop, image_size):
-    """Decode one image into (image_size, image_size, 3) uint8."""
+def _open_rgb(path, max_side=None):
+    """Decode one image, upright, as an RGB Pillow image.
+
+    With ``max_side``, a JPEG is decoded at a reduced scale that still has at
+    least that many pixels on each side (far faster for large photos).
+    """
     with Image.open(path) as img:
+        if max_side is not None:
+            img.draft("RGB", (max_side, max_side))
         img = ImageOps.exif_transpose(img)
         # Palette, grayscale, 16-bit and alpha images all end up as RGB.
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):
             img = img.point(lambda v: v / 256).convert("L")
-        img = img.convert("RGB")
-        if crop == "center":
-            side = min(img.size)
-            left, top = (img.width - side) // 2, (img.height - side) // 2
-            img = img.crop((left, top, left + side, top + side))
-        elif crop is not None:
-            left, top, right, bottom = crop
-            if left < 0 or top < 0 or right > img.width or bottom > img.height:
-                # Pillow would pad with black, silently: a wrong box, not a face.
-                raise _CropOutside(
-                    f"crop box {crop} reaches outside the {img.width}x{img.height} photo "
-                    f"{str(path)!r}: it must lie within (0, 0, {img.width}, {img.height})")
-            img = img.crop(crop)
-        img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
-        return np.asarray(img, dtype=np.uint8)
+        return img.convert("RGB")
+
+
+def _read_face(path, crop, image_size):
+    """Decode one image into (image_size, image_size, 3) uint8."""
+    img = _open_rgb(path)
+    if crop == "center":
+        side = min(img.size)
+        left, top = (img.width - side) // 2, (img.height - side) // 2
+        img = img.crop((left, top, left + side, top + side))
+    elif crop is not None:
+        left, top, right, bottom = crop
+        if left < 0 or top < 0 or right > img.width or bottom > img.height:
+            # Pillow would pad with black, silently: a wrong box, not a face.
+            raise _CropOutside(
+                f"crop box {crop} reaches outside the {img.width}x{img.height} photo "
+                f"{str(path)!r}: it must lie within (0, 0, {img.width}, {img.height})")
+        img = img.crop(crop)
+    img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def _load_file(path, crop, image_size, detect):
+    """One file as ``(face or None, n_faces, error or None)``.
+
+    ``detect`` is None, or the (upsample, max_side) of face detection: the
+    largest face found is aligned and cut (None when there is none).
+    """
+    try:
+        if detect is None:
+            return _read_face(path, crop, image_size), 1, None
+        from ..faces._align import find_face
+
+        upsample, max_side = detect
+        photo = np.asarray(_open_rgb(path, max_side), dtype=np.uint8)
+        chip, n_faces = find_face(photo, image_size=image_size, upsample=upsample,
+                                  max_side=max_side)
+        return chip, n_faces, None
+    except _CropOutside:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError) as exc:
+        return None, 0, f"cannot read image {str(path)!r}: {exc}"
 
 
 def _list_people(root):
@@ -95,6 +130,10 @@ def load_face_folder(
     max_people=None,
     return_X_y=False,
     on_error="raise",
+    detect=False,
+    upsample=1,
+    max_side=1024,
+    n_jobs=None,
 ):
     """Load faces from a folder with one sub-folder per person.
 
@@ -122,13 +161,33 @@ def load_face_folder(
     on_error : {"raise", "skip"}, default="raise"
         What to do with an image file that cannot be decoded: raise an error
         naming it, or skip it and warn once with the count of skipped files.
+    detect : bool, default=False
+        Find the face in each photo instead of cutting a fixed box: dlib's
+        HOG detector finds the faces, the LARGEST one is kept (in a group
+        photo, the person nearest the camera), aligned by its 5 landmarks and
+        cut with the course's framing (as ``crop=(60, 60, 190, 190)`` frames
+        ``lfw_deepfunneled``), see :class:`facenet_sk.faces.FaceAligner`.
+        Photos where no face is found are skipped, listed in ``skipped`` and
+        counted in a warning; a folder where no face is found at all is an
+        error. Needs ``pip install "facenet_sk[faces]"``; ``crop`` must be None.
+    upsample : int, default=1
+        With ``detect``: times each photo is doubled before detection (finds
+        faces down to about 80, 40, 20 pixels with 0, 1, 2; each step about 4
+        times slower).
+    max_side : int or None, default=1024
+        With ``detect``: larger photos are scaled down to this longer side
+        first, which keeps phone photos fast; None keeps every pixel.
+    n_jobs : int, default=None
+        Worker processes that read (and detect) the photos; -1: every core.
 
     Returns
     -------
     sklearn.utils.Bunch or tuple
         ``images`` (n, image_size, image_size, 3) uint8, ``data``, ``target``
-        (n,) int64, ``target_names``, ``filenames`` and ``DESCR``; or
-        ``(data, target)``.
+        (n,) int64, ``target_names``, ``filenames``, ``skipped`` (the files
+        left out: unreadable with ``on_error="skip"``, or without a face),
+        with ``detect`` also ``n_faces`` (faces found in each kept photo), and
+        ``DESCR``; or ``(data, target)``.
 
     Examples
     --------
@@ -150,40 +209,72 @@ def load_face_folder(
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     crop = _check_crop(crop)
+    if detect and crop is not None:
+        raise ValueError("crop and detect=True exclude each other: detection finds the face "
+                         "and cuts it with the course's framing; leave crop=None")
+    if detect:
+        if not isinstance(upsample, Integral) or not 0 <= upsample <= 4:
+            raise ValueError(f"upsample must be an integer 0..4, got {upsample!r}")
+        if max_side is not None and (not isinstance(max_side, Integral) or max_side < 64):
+            raise ValueError(f"max_side must be None or an integer >= 64, got {max_side!r}")
+        from ..faces._models import check_installed
+
+        check_installed()  # fail before reading any photo
 
     people = {name: files for name, files in _list_people(root).items() if files}
     if not people:
         raise ValueError(f"face folder {str(root)!r} has no sub-folder with images in it")
     people = _select_people(root, people, min_faces_per_person, max_people)
 
-    faces, bad = {}, []
-    for name, files in people.items():
-        faces[name] = []
-        for file in files:
-            try:
-                faces[name].append((_read_face(file, crop, image_size), str(file)))
-            except _CropOutside:
-                raise
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-                if on_error == "raise":
-                    raise ValueError(f"cannot read image {str(file)!r}: {exc}") from exc
-                bad.append(file)
+    files = [(name, file) for name, person_files in people.items() for file in person_files]
+    detection = (upsample, max_side) if detect else None
+    loaded = Parallel(n_jobs=n_jobs)(
+        delayed(_load_file)(file, crop, image_size, detection) for _, file in files)
+    faces, bad, faceless = {name: [] for name in people}, [], []
+    for (name, file), (face, n_faces, error) in zip(files, loaded):
+        if error is not None:
+            if on_error == "raise":
+                raise ValueError(error)
+            bad.append(str(file))
+        elif face is None:
+            faceless.append(str(file))
+        else:
+            faces[name].append((face, str(file), n_faces))
     if bad:
         warnings.warn(
-            f"skipped {len(bad)} unreadable image(s) in {str(root)!r}, e.g. {str(bad[0])!r}",
+            f"skipped {len(bad)} unreadable image(s) in {str(root)!r}, e.g. {bad[0]!r}",
             UserWarning,
             stacklevel=2,
         )
+    if faceless:
+        if len(faceless) == len(files) - len(bad):
+            raise ValueError(
+                f"no face found in any of the {len(faceless)} photo(s) of {str(root)!r}; "
+                f"small faces need a larger upsample (now {upsample})"
+            )
+        warnings.warn(
+            f"skipped {len(faceless)} of {len(files)} photo(s) in {str(root)!r} where no face "
+            f"was found, e.g. {faceless[0]!r} (listed in the result's 'skipped')",
+            UserWarning,
+            stacklevel=2,
+        )
+    if bad or faceless:
         # Skipped files may take a person below the thresholds: select again.
         faces = _select_people(root, faces, min_faces_per_person, max_people)
-    images = [image for items in faces.values() for image, _ in items]
+    images = [image for items in faces.values() for image, _, _ in items]
     target = [label for label, items in enumerate(faces.values()) for _ in items]
-    filenames = [file for items in faces.values() for _, file in items]
+    filenames = [file for items in faces.values() for _, file, _ in items]
+    extra = {}
+    if detect:
+        extra["n_faces"] = np.array([n for items in faces.values() for _, _, n in items])
+    how = "faces detected and aligned" if detect else "images"
     return make_bunch(
         np.stack(images),
         target,
         list(faces),
         return_X_y=return_X_y,
         filenames=np.array(filenames),
-        DESCR=f"Faces read from {root} ({len(faces)} people, {len(images)} images).",
+        skipped=np.array(bad + faceless, dtype=str),
+        **extra,
+        DESCR=f"Faces read from {root} ({len(faces)} people, {len(images)} {how}).",
     )

@@ -43,7 +43,8 @@ def _cap_per_person(target, subset, max_per_person, rng):
     return np.sort(np.concatenate(keep))
 
 
-def load_split(data="synthetic", *, crop=None, min_faces_per_person=0, max_people=None,
+def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_person=0,
+               max_people=None,
                max_per_person=None, valid_size=0.1, test_size=0.25, random_state=0,
                data_home=None):
     """Load a face data set by name and split it into train, valid and test parts.
@@ -59,6 +60,9 @@ def load_split(data="synthetic", *, crop=None, min_faces_per_person=0, max_peopl
         when missing) or a folder with one sub-folder of images per person.
     crop : None, "center" or (left, top, right, bottom), default=None
         For a folder: the box cut from each photo before resizing.
+    detect : bool, default=False
+        For a folder: find, align and cut the largest face of each photo
+        instead (see :func:`load_face_folder`; needs ``facenet_sk[faces]``).
     min_faces_per_person : int, default=0
         For a folder: keep only the people with at least this many images.
     max_people : int, default=None
@@ -113,7 +117,8 @@ def load_split(data="synthetic", *, crop=None, min_faces_per_person=0, max_peopl
         faces = load_eight_faces(subset="all", data_home=data_home)
         source, path = "eight-faces", str(faces.get("path", ""))
     else:
-        faces = load_face_folder(data, crop=crop, min_faces_per_person=min_faces_per_person,
+        faces = load_face_folder(data, crop=crop, detect=detect,
+                                 min_faces_per_person=min_faces_per_person,
                                  max_people=max_people)
         source, path = "folder", str(Path(data).expanduser())
 
@@ -164,8 +169,8 @@ def load_split(data="synthetic", *, crop=None, min_faces_per_person=0, max_peopl
         "images": len(y),
         "images per person": (f"{per_person.min()}" if per_person.min() == per_person.max()
                               else f"{per_person.min()} to {per_person.max()}"),
-        "crop": "none" if crop is None else (crop if isinstance(crop, str)
-                                             else ",".join(map(str, crop))),
+        "crop": "faces detected and aligned" if detect else "none" if crop is None
+        else (crop if isinstance(crop, str) else ",".join(map(str, crop))),
         "image size": "x".join(map(str, image_shape)),
         "split": f"{'/'.join(map(str, sizes))} train/valid/test ({split_text})",
         "random_state": random_state,

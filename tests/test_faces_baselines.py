@@ -1,0 +1,66 @@
+"""The pretrained face-embedding rows of the comparison: baselines, compare_models, CLI."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+
+from facenet_sk import compare_models
+from facenet_sk.baselines import (BASELINE_NAMES, FACE_BASELINE_NAMES, available_baselines,
+                                  face_embedding_baseline, face_embedding_fcnet_baseline,
+                                  make_baseline)
+from facenet_sk.cli import _model_names, build_parser, main
+from facenet_sk.faces import FaceEmbedding
+
+pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
+
+
+def test_face_baselines_are_built_by_name():
+    assert available_baselines() == BASELINE_NAMES + FACE_BASELINE_NAMES
+    embedding = make_baseline("face_embedding", random_state=3)
+    assert isinstance(embedding["embed"], FaceEmbedding) and embedding["logreg"].C == 10
+    fcnet = make_baseline("face_embedding_fcnet", random_state=3)
+    assert [name for name, _ in fcnet.steps] == ["embed", "scale", "net"]
+    assert fcnet["net"].random_state == 3
+
+
+def test_embedding_rows_beat_chance_by_far_on_real_faces(lfw_small_embeddings):
+    faces = lfw_small_embeddings.faces
+    X_tr, X_te, y_tr, y_te = train_test_split(faces.data, faces.target, test_size=0.25,
+                                              stratify=faces.target, random_state=0)
+    table = compare_models({"face_embedding": face_embedding_baseline(n_jobs=2),
+                            "face_embedding_fcnet": face_embedding_fcnet_baseline(
+                                n_jobs=2, max_epochs=30)},
+                           X_tr, y_tr, X_te, y_te, progress=False)
+    # 6 people, 9 training photos each, 48x48 crops: chance is 0.17.
+    assert (table["test_accuracy"] >= 0.9).all(), table
+    assert table.loc[0, "n_params"] == 6 * 128 + 6
+
+
+def test_the_embedding_classifier_alone_on_cached_embeddings(lfw_small_embeddings):
+    """The classifier step fits on precomputed embeddings (what few-shot curves do)."""
+    faces, embeddings = lfw_small_embeddings.faces, lfw_small_embeddings.embeddings
+    classifier = face_embedding_baseline()[-1]
+    one_each = [np.flatnonzero(faces.target == c)[0] for c in np.unique(faces.target)]
+    rest = np.setdiff1d(np.arange(len(faces.target)), one_each)
+    classifier.fit(embeddings[one_each], faces.target[one_each])
+    assert classifier.score(embeddings[rest], faces.target[rest]) >= 0.85
+
+
+def test_cli_compare_detects_faces_and_adds_the_embedding_rows(lfw_small, tmp_path, capsys):
+    # (The eigenfaces baseline needs 150 training photos: not on 6 x 12 photos.)
+    code = main(["compare", "--data", str(lfw_small), "--detect", "--models",
+                 "only_fc,face_embedding,face_embedding_fcnet", "--epochs", "1",
+                 "--out", str(tmp_path), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    for name in ("only_fc", "face_embedding", "face_embedding_fcnet"):
+        assert name in out
+    assert (tmp_path / "results.csv").exists()
+    args = build_parser().parse_args(["compare", "--baselines", "--models", "cnn"])
+    assert _model_names(args, ()) == ["cnn", *BASELINE_NAMES, *FACE_BASELINE_NAMES]
+
+
+def test_cli_detect_with_crop_is_a_clear_error(lfw_small, tmp_path, capsys):
+    code = main(["compare", "--data", str(lfw_small), "--detect", "--crop", "60,60,190,190",
+                 "--models", "face_embedding", "--out", str(tmp_path)])
+    assert code == 1 and "exclude each other" in capsys.readouterr().err
