@@ -1,6 +1,6 @@
 """Training and inference throughput of facenet_sk against a hand-written loop and skorch.
 
-For each of the seed's five networks, on synthetic data of the seed's shape
+For each of the course's five networks, on synthetic data of the course's shape
 (48x48x3, 8 classes, batch 128, Adam), this measures in one process:
 
 (a) facenet_sk's estimator ``fit`` (and ``predict_proba``),
@@ -140,7 +140,7 @@ def keras_available():
 
 
 def keras_fit(name, X, y, epochs, batch_size):
-    """Seconds per epoch and prediction seconds of the seed's Keras model.
+    """Seconds per epoch and prediction seconds of the course's Keras model.
 
     The course's model in Keras with Keras's defaults (``compile`` with
     ``jit_compile="auto"``): one warm-up epoch, then ``epochs`` timed epochs

@@ -30,8 +30,6 @@ def he_normal_(module):
     Examples
     --------
     >>> from torch import nn
-
-from ._dropout import Dropout
     >>> layer = he_normal_(nn.Linear(6912, 8))
     >>> float(layer.bias.abs().sum())
     0.0
