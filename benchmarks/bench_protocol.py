@@ -1,4 +1,4 @@
-"""Wall time and peak memory of the whole seed protocol through ``compare_models``.
+"""Wall time and peak memory of the whole course protocol through ``compare_models``.
 
 The protocol: the five networks (StandardScaler + network, Adam 1e-3, batch
 128), 30 epochs each, on the synthetic default's 2000/400/400 split, with

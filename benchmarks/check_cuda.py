@@ -3,7 +3,7 @@
 CI machines have no GPU, so this is a script to run by hand where one is
 present. It exits non-zero on the first failed check. What it checks:
 
-1. each of the five seed models trains on the GPU (its weights live there),
+1. each of the course's five models trains on the GPU (its weights live there),
    returns NumPy probabilities, and reaches about the accuracy of the same
    model trained on the CPU (and far above chance);
 2. ``device="auto"`` picks the GPU;
@@ -92,7 +92,7 @@ def main(argv=None):
                                                         random_state=0)
     n_train = len(X_train)
 
-    # 1. Every seed model on the GPU against the same model on the CPU.
+    # 1. Every model of the course on the GPU against the same model on the CPU.
     gpu_models = {}
     for name in MODEL_NAMES:
         scores, speed = {}, {}

@@ -8,13 +8,15 @@ Protocol (fixed so that runs compare):
   images, is the same for every fit); for n = 1, 2, 3, 5, 10, 20 photos per
   person, 5 random draws of n training photos per person from the training
   part (:func:`facenet_sk.few_shot.few_shot_curve`), and all of it once.
-- Models: the five seed networks (per-pixel StandardScaler + network, Adam
-  1e-3, batch 128, ``--epochs`` epochs: the seed's 30 by default), logistic
+- Models: the course's five networks (per-pixel StandardScaler + network, Adam
+  1e-3, batch 128, ``--epochs`` epochs: the course's 30 by default), logistic
   regression on standardized pixels, scikit-learn's eigenfaces example,
   ``face_embedding``: dlib's pretrained 128-d face embedding with the
   logistic regression of :func:`facenet_sk.baselines.face_embedding_baseline`
   on top, and ``face_embedding_fcnet``: a facenet_sk network trained on the
-  embeddings (:func:`facenet_sk.baselines.face_embedding_fcnet_baseline`).
+  embeddings (:func:`facenet_sk.baselines.face_embedding_fcnet_baseline`),
+  and ``face_embedding_nearest``: the nearest training face's person
+  (:class:`facenet_sk.faces.NearestFaceClassifier` without a threshold).
   The pretrained rows need ``pip install "facenet_sk[faces]"``; the
   embeddings of all the photos are computed once, and the classifiers on top
   are fitted on the same draws (the draws depend only on the labels and the
@@ -47,7 +49,7 @@ from facenet_sk.few_shot import few_shot_curve, plot_few_shot, summarize_few_sho
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw_deepfunneled"
 CROP = (60, 60, 190, 190)
 BASELINES = ("logistic_regression", "eigenfaces_svm")
-EMBEDDINGS = ("face_embedding", "face_embedding_fcnet")
+EMBEDDINGS = ("face_embedding", "face_embedding_fcnet", "face_embedding_nearest")
 ALL_MODELS = MODEL_NAMES + BASELINES + EMBEDDINGS
 
 
@@ -68,10 +70,14 @@ def pixel_models(names, *, epochs, random_state=0):
 def embedding_models(names, *, n_jobs, memory):
     """The pretrained rows among ``names``: name -> Pipeline whose first step embeds."""
     from facenet_sk import baselines
+    from facenet_sk.faces import FaceEmbedding, NearestFaceClassifier
 
-    builders = {"face_embedding": "face_embedding_baseline",
-                "face_embedding_fcnet": "face_embedding_fcnet_baseline"}
-    return {name: getattr(baselines, builders[name])(n_jobs=n_jobs, memory=memory)
+    builders = {"face_embedding": baselines.face_embedding_baseline,
+                "face_embedding_fcnet": baselines.face_embedding_fcnet_baseline,
+                # Every face is someone known here: no threshold, the nearest one names it.
+                "face_embedding_nearest": lambda **embed: make_pipeline(
+                    FaceEmbedding(**embed), NearestFaceClassifier(distance_threshold=None))}
+    return {name: builders[name](n_jobs=n_jobs, memory=memory)
             for name in names if name in builders}
 
 

@@ -7,7 +7,7 @@ Protocol (kept fixed so that runs compare):
 - ``load_face_folder(root, crop=(60, 60, 190, 190))``: 48x48 RGB face crops.
 - A stratified 75/25 train/test split with ``random_state=42``; every model
   trains on the whole training side (no model here needs a validation part).
-- The five seed networks with the seed's settings and preprocessing
+- The course's five networks with the course's settings and preprocessing
   (StandardScaler per pixel + network, 30 epochs, Adam 1e-3, batch 128), the
   best configuration (``cnn_best``: ``cnn_dropout_batchnorm`` after a
   per-channel ``ChannelStandardScaler``, with augmentation, batch-norm momentum
@@ -40,7 +40,7 @@ from facenet_sk.report import write_report
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "lfw_deepfunneled"
 CROP = (60, 60, 190, 190)
 SETS = {"lfw7": 70, "lfw19": 0}
-#: The best configuration: the seed's cnn_dropout_batchnorm with augmentation,
+#: The best configuration: the course's cnn_dropout_batchnorm with augmentation,
 #: a longer training and faster-settling batch-norm statistics, after a
 #: per-channel scaler (augmentation and per-pixel scaling do not mix: see
 #: ChannelStandardScaler). Trial runs on LFW-7 (test accuracy): momentum 0.01
