@@ -8,7 +8,7 @@ from facenet_sk import compare_models
 from facenet_sk.baselines import (BASELINE_NAMES, FACE_BASELINE_NAMES, available_baselines,
                                   face_embedding_baseline, face_embedding_fcnet_baseline,
                                   make_baseline)
-from facenet_sk.cli import _model_names, build_parser, main
+from facenet_sk.cli import build_parser, main, model_names
 from facenet_sk.faces import FaceEmbedding
 
 pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
@@ -57,7 +57,7 @@ def test_cli_compare_detects_faces_and_adds_the_embedding_rows(lfw_small, tmp_pa
         assert name in out
     assert (tmp_path / "results.csv").exists()
     args = build_parser().parse_args(["compare", "--baselines", "--models", "cnn"])
-    assert _model_names(args, ()) == ["cnn", *BASELINE_NAMES, *FACE_BASELINE_NAMES]
+    assert model_names(args, ()) == ["cnn", *BASELINE_NAMES, *FACE_BASELINE_NAMES]
 
 
 def test_cli_detect_with_crop_is_a_clear_error(lfw_small, tmp_path, capsys):
