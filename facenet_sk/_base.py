@@ -549,13 +549,15 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
 def _flatten_images(X):
     """Flatten (n, H, W, C) images row-major; return (X, (H, W, C) or None)."""
+    # (n, s, s) with s wider than any colour axis: square grey images.
     if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 3 \
-            and X.shape[1] == X.shape[2]:
+            and X.shape[1] == X.shape[2] > 4:
         raise ValueError(
             f"X has shape {tuple(X.shape)}: grey images without a colour axis. The networks "
             "take RGB images (n, height, width, 3): give np.repeat(X[..., None], 3, axis=-1)")
+    # (n, 1 or 3, s, s) with s wider than any colour axis: square images, channels first.
     if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4 \
-            and X.shape[1] in (1, 3) and X.shape[3] not in (1, 3):
+            and X.shape[1] in (1, 3) and X.shape[2] == X.shape[3] > 4:
         raise ValueError(
             f"X has shape {tuple(X.shape)}: channels first, PyTorch's layout. The networks "
             "take channels last (n, height, width, channels): give np.moveaxis(X, 1, -1)")
