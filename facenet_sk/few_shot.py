@@ -17,7 +17,8 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from tqdm.auto import tqdm
+# tqdm's plain bar: tqdm.auto would want ipywidgets in a notebook and warn without it.
+from tqdm import tqdm
 
 #: Columns of the table :func:`few_shot_curve` returns.
 FEW_SHOT_COLUMNS = ("model", "n_per_person", "all_photos", "draw", "n_train", "test_accuracy",
