@@ -24,7 +24,7 @@ from ._augment import FlipShift
 from ._batches import TensorDataset
 from ._malloc import reuse_freed_memory
 from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_device,
-                   set_validation, standardize_input, torch_threads)
+                   set_validation, standardize_input, standardized, torch_threads)
 from ._params import SHARED_CONSTRAINTS, check_routed_args
 from ._predict import predict_proba_in_batches
 from ._version import __version__
@@ -64,6 +64,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     #: Whether the network needs to know the images' shape (CNNs do).
     _needs_image_shape = False
+    #: With ``input_scaling="channel"``, standardize the training and validation
+    #: sets once per fit rather than every batch of every epoch. Worth it where
+    #: the first layer is one matrix product over the row (the fully connected
+    #: networks): there the two passes of the per-batch standardization cost
+    #: about as much as that product. Convolutions dwarf them, and a CNN's fit
+    #: sets the peak memory that the standardized copy of X would raise.
+    _standardize_once = False
 
     # ----------------------------------------------------------- parameters
     def get_params(self, deep=True):
@@ -333,9 +340,22 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         X, y, X_valid, y_valid = self._validation_data(X, y, X_valid, y_valid, seed)
         device = self.net_.device if continuing else resolve_device(self.device)
 
-        train = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
-        valid = None if X_valid is None else TensorDataset(torch.from_numpy(X_valid),
-                                                           torch.from_numpy(y_valid))
+        X, X_valid = (None if A is None else torch.from_numpy(A) for A in (X, X_valid))
+        # Not with augmentation, whose shifts fill with black pixels before standardizing;
+        # on the CPU only, where a batch reaches the network as the loader made it.
+        once = (self._standardize_once and self.input_scaling == "channel" and not self.augment
+                and torch.device(device).type == "cpu")
+        if once:
+            # The statistics the network's hook holds (loaded ones after load_params).
+            module = self.net_.module_ if continuing else None
+            mean, scale = ((module.input_mean, module.input_scale) if continuing else
+                           (torch.as_tensor(np.asarray(v), dtype=torch.float32)
+                            for v in (self.input_mean_, self.input_scale_)))
+            X, X_valid = (None if A is None else standardized(A, mean, scale)
+                          for A in (X, X_valid))
+        train = TensorDataset(X, torch.from_numpy(y), standardized=once)
+        valid = None if X_valid is None else TensorDataset(X_valid, torch.from_numpy(y_valid),
+                                                           standardized=once)
         # fork_rng keeps the caller's global torch RNG untouched while the
         # seed fixes weight initialisation and dropout masks.
         forked = [] if device == "cpu" else None
@@ -438,6 +458,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         self.net_.load_params(f_params=f_params, f_optimizer=f_optimizer,
                               f_criterion=f_criterion, f_history=f_history)
+        module = self.net_.module_
+        if hasattr(module, "input_mean"):  # the loaded statistics are the model's now
+            self.input_mean_, self.input_scale_ = (
+                getattr(module, name).detach().cpu().numpy().astype(np.float64)
+                for name in ("input_mean", "input_scale"))
         self.history_ = self.net_.history
         self.n_epochs_ = len(self.net_.history)
         return self

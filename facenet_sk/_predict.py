@@ -11,8 +11,11 @@ batch, on the smallest tensor that reveals a NaN or an infinity of the input
 (see :func:`_split_first_linear`).
 """
 
+import functools
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 from torch.nn.modules import module as _torch_module
 
 
@@ -44,10 +47,11 @@ def _split_first_linear(module):
     Linear layer narrower than its input, a finite output of that layer
     proves the input row finite, and only its much smaller output needs
     checking (for ``only_fc``, 8 values a row instead of 6,912). Forward
-    pre-hooks of the module (such as the per-channel standardization of
-    ``input_scaling="channel"``) run first, as the module's own call runs
-    them. Otherwise, or while other hooks watch the module, None: the input
-    itself is checked.
+    pre-hooks of the module run first, as the module's own call runs them;
+    a hook that can ``fold`` itself into the first layer (the per-channel
+    standardization of ``input_scaling="channel"``) is folded instead, so
+    the input rows are read once, by the matrix product. Otherwise, or
+    while other hooks watch the module, None: the input itself is checked.
     """
     if not (isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
             and len(module) and type(module[0]) is nn.Linear
@@ -59,7 +63,12 @@ def _split_first_linear(module):
     if any(watched):
         return None
     pre_hooks = list(module._forward_pre_hooks.values())
-    return pre_hooks, layers[0], layers[1:]
+    first = layers[0]
+    if len(pre_hooks) == 1 and hasattr(pre_hooks[0], "fold"):
+        # The input standardization folded into the first layer's weights, once per call.
+        weight, bias = pre_hooks[0].fold(module, first)
+        pre_hooks, first = [], functools.partial(F.linear, weight=weight, bias=bias)
+    return pre_hooks, first, layers[1:]
 
 
 def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=True):

@@ -154,6 +154,7 @@ class FCNetClassifier(BaseNetClassifier):
         **BaseNetClassifier._parameter_constraints,
         "hidden_layer_sizes": [PositiveInts()],
     }
+    _standardize_once = True
 
     def _module(self, n_features, n_classes, image_shape):
         return FCNet(n_features, n_classes, tuple(int(s) for s in self.hidden_layer_sizes),

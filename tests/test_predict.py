@@ -100,14 +100,29 @@ def test_hooks_on_the_module_still_fire(X):
 
 
 def test_forward_pre_hooks_run_first_as_in_the_modules_own_call(X):
+    torch.manual_seed(0)
+    module = FCNet(432, 3, hidden_layer_sizes=(6,))
+    module.register_forward_pre_hook(lambda module, args: (args[0] * 2 - 1,))
+    np.testing.assert_array_equal(predict_proba_in_batches(module, X, 10),
+                                  _reference(module, X, 10))
+
+
+def test_the_input_standardization_is_folded_into_the_first_layer(monkeypatch):
+    """As the hook computes it, to float32 rounding, on raw pixels far from zero mean."""
+    from facenet_sk import _net
     from facenet_sk._net import standardize_input
 
     torch.manual_seed(0)
+    pixels = torch.from_numpy(np.random.default_rng(2).integers(0, 256, (40, 432))
+                              .astype(np.float32))
     for module in (FCNet(432, 3, hidden_layer_sizes=()), FCNet(432, 3, hidden_layer_sizes=(6,))):
-        standardize_input(module, [0.5, -1.0, 2.0], [2.0, 0.5, 3.0])
-        np.testing.assert_array_equal(predict_proba_in_batches(module, X, 10),
-                                      _reference(module, X, 10))
-        bad = X.clone()
+        standardize_input(module, [131.5, 97.0, 80.25], [61.0, 55.5, 58.0])
+        hooked = _reference(module, pixels, 16)
+        with monkeypatch.context() as patch:  # the rows are not standardized one by one
+            patch.setattr(_net, "standardized", None)
+            folded = predict_proba_in_batches(module, pixels, 16)
+        np.testing.assert_allclose(folded, hooked, rtol=1e-5, atol=1e-6)
+        bad = pixels.clone()
         bad[12, 4] = float("nan")
         with pytest.raises(NonFiniteInputError, match="first in row 12"):
             predict_proba_in_batches(module, bad, 10)
