@@ -11,7 +11,9 @@ For each of the course's five networks, on synthetic data of the course's shape
 
 Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
 interleaved ``--repeats`` times and the median taken, so that a noisy,
-shared machine affects all of them alike. It also reports the CNN's
+shared machine affects all of them alike. Prediction of the whole set is
+timed once after each fit and ``--predict-repeats`` times more, alternating
+with the plain loop's; the medians are compared. It also reports the CNN's
 achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s.
 
 Usage::
@@ -115,6 +117,12 @@ def facenet_fit(name, X, y, epochs, batch_size):
     return fit_seconds, time.perf_counter() - start, model
 
 
+def facenet_predict(model, X):
+    start = time.perf_counter()
+    model.predict_proba(X)
+    return time.perf_counter() - start
+
+
 def skorch_default(module, X, y, epochs, batch_size, lr):
     from skorch import NeuralNetClassifier
 
@@ -188,6 +196,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--predict-repeats", type=int, default=4,
+                        help="further predictions of facenet_sk and the plain loop, "
+                             "alternating, per repetition")
     parser.add_argument("--models", default=",".join(MODEL_NAMES))
     parser.add_argument("--no-skorch", action="store_true",
                         help="skip skorch's defaults (saves a quarter of the run)")
@@ -196,7 +207,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.n_images, args.epochs, args.repeats = 128, 1, 1
+        args.n_images, args.epochs, args.repeats, args.predict_repeats = 128, 1, 1, 1
     names = args.models.split(",")
     with_keras = not args.no_keras and keras_available()
     # This process is the benchmark's own: measure with glibc's malloc tuned,
@@ -237,6 +248,11 @@ def main(argv=None):
             runs["hand_loop"].append(hand_loop(ref, Xt, yt, args.epochs, args.batch_size,
                                                1e-3))
             runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
+            # Warm calls, alternating, beside the first call after training above:
+            # one call of a few milliseconds is at the mercy of the machine.
+            for _ in range(args.predict_repeats):
+                runs["pred_facenet_sk"].append(facenet_predict(model, X))
+                runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
             if not args.no_skorch:
                 torch.manual_seed(0)
                 fit_s, pred_s = skorch_default(type(module)(*_module_args(model)), X, y,
