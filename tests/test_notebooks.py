@@ -103,7 +103,10 @@ def test_notebooks_are_committed_with_the_outputs_of_a_real_run():
             assert "LFW photos placed in larger pictures" in text, path.name
             assert "face_embedding" in text and n_png >= 2, path.name
             continue
-        assert REAL_RUN.search(text), path.name
+        run = REAL_RUN.search(text)
+        assert run, path.name
+        assert run.group(1) == "30", (path.name, f"stored with {run.group(1)} epochs, not the "
+                                      "exercise's 30")
         assert n_png >= 1 and ("test_accuracy" in text or "mean_test_score" in text), path.name
 
 
