@@ -346,11 +346,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         once = (self._standardize_once and self.input_scaling == "channel" and not self.augment
                 and torch.device(device).type == "cpu")
         if once:
-            # The statistics the network's hook holds (loaded ones after load_params).
-            module = self.net_.module_ if continuing else None
-            mean, scale = ((module.input_mean, module.input_scale) if continuing else
-                           (torch.as_tensor(np.asarray(v), dtype=torch.float32)
-                            for v in (self.input_mean_, self.input_scale_)))
+            if continuing:  # the statistics the network's hook holds
+                mean, scale = self.net_.module_.input_mean, self.net_.module_.input_scale
+            else:  # those standardize_input will give the new network
+                mean, scale = (torch.as_tensor(np.asarray(v), dtype=torch.float32)
+                               for v in (self.input_mean_, self.input_scale_))
             X, X_valid = (None if A is None else standardized(A, mean, scale)
                           for A in (X, X_valid))
         train = TensorDataset(X, torch.from_numpy(y), standardized=once)
