@@ -12,10 +12,11 @@ import contextlib
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
+from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
 
+from ._accuracy import BatchAccuracy
 from ._batches import STANDARDIZED, BatchLoader
 from ._params import OPTIMIZERS
 from ._progress import EpochTable
@@ -51,6 +52,12 @@ class SkorchNet(NeuralNetClassifier):
         super().__setstate__(state)
         if shared:
             self.module = self.module_
+
+    @property
+    def _default_callbacks(self):
+        # The validation accuracy counted as the batches pass, as train_acc is.
+        return [(name, BatchAccuracy("valid_acc", on_train=False) if name == "valid_acc" else cb)
+                for name, cb in super()._default_callbacks]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = False
@@ -143,16 +150,23 @@ class _StandardizeInput:
 
         ``W @ ((x - m) / s) + b == (W / s) @ x + (b - (W / s) @ m)``: prediction
         then skips the two passes over every input row (for ``only_fc`` they
-        cost more than its matrix product). Computed in float64 and rounded
-        once; the logits agree with the unfolded ones to float32 rounding.
+        cost more than its matrix product). ``W / s`` is one float32 division
+        per weight, as exact as in float64 and 6x cheaper for
+        ``fc_with_hidden``'s 2.8 million weights; the bias sums the columns of
+        each channel in float64, so that the logits agree with the unfolded
+        ones to float32 rounding.
         """
         mean, scale = module.input_mean, module.input_scale
-        repeats = linear.in_features // mean.numel()
-        weight = linear.weight.double() / scale.double().repeat(repeats)
-        bias = -(weight @ mean.double().repeat(repeats))
+        n_channels = mean.numel()
+        repeats = linear.in_features // n_channels
+        weight = linear.weight / scale.repeat(repeats)
+        # (W / s) @ m, with the mean constant per channel: each channel's column sum times its mean.
+        per_channel = weight.reshape(linear.out_features, repeats, n_channels).sum(
+            dim=1, dtype=torch.float64)
+        bias = -(per_channel @ mean.double())
         if linear.bias is not None:
             bias += linear.bias.double()
-        return weight.to(linear.weight.dtype), bias.to(linear.weight.dtype)
+        return weight, bias.to(weight.dtype)
 
 
 def standardized(x, mean, scale):
@@ -232,8 +246,7 @@ def build_net(module, *, n_classes, device, seed, valid, optimizer, lr, weight_d
         routed["optimizer__weight_decay"] = float(weight_decay)
     routed.update({f"criterion__{k}": v for k, v in (criterion_params or {}).items()})
     routed["criterion__weight"] = criterion_weight
-    scoring = [("train_acc", EpochScoring("accuracy", lower_is_better=False, on_train=True,
-                                          name="train_acc"))]
+    scoring = [("train_acc", BatchAccuracy("train_acc", on_train=True))]
     if early_stopping:
         scoring.append(("early_stopping", EarlyStopping(
             monitor="valid_loss", patience=int(n_iter_no_change), load_best=True,
