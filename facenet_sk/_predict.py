@@ -18,6 +18,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.modules import module as _torch_module
 
+from .nets import _observed
+
 
 class NonFiniteInputError(ValueError):
     """X holds NaN or infinity (a ValueError, as scikit-learn's validation raises)."""
@@ -71,6 +73,49 @@ def _split_first_linear(module):
     return pre_hooks, first, layers[1:]
 
 
+#: Rows per forward pass, at least, of networks made only of row-wise layers.
+#: Their activations take a few KB a row (``fc_with_hidden``: 2.4 KB), so
+#: 1,024 rows stay under 3 MB, and the larger matrix products run faster:
+#: ``only_fc`` predicts 2,000 images in 3.4 ms instead of 5.8 ms at 128.
+ROW_WISE_BLOCK_ROWS = 1024
+
+# Layers that treat every row on its own in evaluation mode (facenet_sk's
+# Dropout is an nn.Dropout).
+_ROW_WISE_LAYERS = (nn.Linear, nn.ReLU, nn.BatchNorm1d, nn.Dropout, nn.Identity)
+
+
+def rows_per_block(module, batch_size):
+    """Rows of X per forward pass when predicting with ``module``.
+
+    ``batch_size`` rows, as in training, except for a plain
+    ``nn.Sequential`` of row-wise layers (Linear, ReLU, BatchNorm1d,
+    Dropout), such as the fully connected networks: at least
+    :data:`ROW_WISE_BLOCK_ROWS`. In evaluation mode each row's output
+    depends on that row alone, so the probabilities are those of any
+    other block size, to float32 rounding. Not while a hook watches the
+    module or one of its layers: each call then sees ``batch_size`` rows.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> rows_per_block(nn.Sequential(nn.Linear(6912, 8)), 128)
+    1024
+    >>> rows_per_block(nn.Sequential(nn.Conv2d(3, 8, 3)), 128)
+    128
+    """
+    row_wise = (isinstance(module, nn.Sequential)
+                and type(module).forward is nn.Sequential.forward
+                and all(isinstance(layer, _ROW_WISE_LAYERS) for layer in module))
+    # A hook may count or keep what each call sees: it sees batch_size rows, as
+    # it always did. The input standardization (foldable) is no such hook.
+    if row_wise and not (
+            _observed(list(module)) or module._forward_hooks
+            or module._forward_pre_hooks_with_kwargs
+            or not all(hasattr(hook, "fold") for hook in module._forward_pre_hooks.values())):
+        return max(int(batch_size), ROW_WISE_BLOCK_ROWS)
+    return int(batch_size)
+
+
 def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=True):
     """Softmax of ``module``'s outputs on ``X``, computed ``batch_size`` rows at a time.
 
@@ -82,7 +127,8 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
     X : torch.Tensor of shape (n_samples, n_features)
         Float input on the CPU.
     batch_size : int
-        Rows per forward pass.
+        Rows per forward pass (more for networks of row-wise layers, see
+        :func:`rows_per_block`).
     device : str or torch.device, default="cpu"
         Where the module's parameters are; each batch is moved there.
     check_finite : bool, default=True
@@ -103,6 +149,7 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
     ((5, 3), True)
     """
     n = len(X)
+    batch_size = rows_per_block(module, batch_size)
     was_training = module.training
     module.train(False)
     split = _split_first_linear(module) if check_finite else None

@@ -5,7 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from facenet_sk._predict import NonFiniteInputError, predict_proba_in_batches
+from facenet_sk._predict import (ROW_WISE_BLOCK_ROWS, NonFiniteInputError,
+                                 predict_proba_in_batches, rows_per_block)
+from facenet_sk._net import standardize_input
 from facenet_sk.nets import CNN, FCNet
 
 
@@ -35,8 +37,29 @@ def test_probabilities_equal_a_plain_loop(X, make, batch_size):
     module(X)  # moves the batch-norm statistics away from their initial values
     proba = predict_proba_in_batches(module, X, batch_size)
     assert proba.dtype == np.float32 and proba.shape == (37, 5)
-    np.testing.assert_array_equal(proba, _reference(module, X, batch_size))
+    # Bit for bit those of the plain loop over the blocks it runs...
+    np.testing.assert_array_equal(proba, _reference(module, X, rows_per_block(module, batch_size)))
+    # ...and, to float32 rounding, those of any other block size.
+    np.testing.assert_allclose(proba, _reference(module, X, batch_size), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+
+
+def test_row_wise_networks_predict_in_larger_blocks():
+    fc = FCNet(432, 5, hidden_layer_sizes=(16,), dropout=0.3, batchnorm=True)
+    assert rows_per_block(fc, 128) == ROW_WISE_BLOCK_ROWS
+    assert rows_per_block(fc, 4096) == 4096
+    assert rows_per_block(nn.Sequential(nn.Linear(4, 4), nn.Softmax(dim=1)), 128) == 128
+    cnn = CNN((12, 12, 3), 5, conv_filters=(4, 8), dense_units=8)
+    assert rows_per_block(cnn, 128) == 128  # a CNN's activations are large: batch_size rows
+    # Hooks see the batches they always saw; the input standardization is no such hook.
+    handle = fc[0].register_forward_hook(lambda *args: None)
+    assert rows_per_block(fc, 128) == 128
+    handle.remove()
+    standardize_input(fc, [0.0], [1.0])
+    assert rows_per_block(fc, 128) == ROW_WISE_BLOCK_ROWS
+    # A module whose forward is its own may mix rows: batch_size rows too.
+    assert rows_per_block(type("Mixing", (nn.Sequential,), {"forward": lambda self, x: x})(
+        nn.Linear(4, 4)), 128) == 128
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -110,7 +133,6 @@ def test_forward_pre_hooks_run_first_as_in_the_modules_own_call(X):
 def test_the_input_standardization_is_folded_into_the_first_layer(monkeypatch):
     """As the hook computes it, to float32 rounding, on raw pixels far from zero mean."""
     from facenet_sk import _net
-    from facenet_sk._net import standardize_input
 
     torch.manual_seed(0)
     pixels = torch.from_numpy(np.random.default_rng(2).integers(0, 256, (40, 432))
