@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 import torch
+from skorch.callbacks import Callback
 from torch import nn
 
 import facenet_sk
@@ -108,10 +109,27 @@ def hand_predict(module, X, batch_size):
     return time.perf_counter() - start
 
 
+class EpochWallClock(Callback):
+    """Seconds between the ends of consecutive epochs, every callback's work included.
+
+    skorch's ``dur`` stops at the first callback of the epoch's end, before
+    the scoring callbacks run; the plain loop's time has nothing left out.
+    Added last, this callback sees the end of everything but the log line.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.ends_ = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.ends_.append(time.perf_counter())
+
+
 def facenet_fit(name, X, y, epochs, batch_size):
-    model = make_model(name, max_epochs=epochs + 1, batch_size=batch_size, random_state=0)
+    clock = EpochWallClock()
+    model = make_model(name, max_epochs=epochs + 1, batch_size=batch_size, random_state=0,
+                       callbacks=[clock])
     model.fit(X, y)
-    fit_seconds = statistics.mean(model.history_[1:, "dur"])
+    fit_seconds = (clock.ends_[-1] - clock.ends_[0]) / epochs
     start = time.perf_counter()
     model.predict_proba(X)
     return fit_seconds, time.perf_counter() - start, model
