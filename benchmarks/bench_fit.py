@@ -10,8 +10,11 @@ For each of the course's five networks, on synthetic data of the course's shape
     ``pip install tensorflow-cpu``, never a dependency of facenet_sk).
 
 Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
-interleaved ``--repeats`` times and the median taken, so that a noisy,
-shared machine affects all of them alike. Prediction of the whole set is
+interleaved ``--repeats`` times, each run taking every place in the order
+in turn, and the median taken, so that a noisy, shared machine (and
+TensorFlow's threads winding down after a Keras fit) affects all of them
+alike. facenet_sk's epoch is timed by the wall clock from one epoch's end to
+the next, every callback included. Prediction of the whole set is
 timed once after each fit and ``--predict-repeats`` times more, alternating
 with the plain loop's; the medians are compared. It also reports the CNN's
 achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s.
@@ -253,34 +256,49 @@ def main(argv=None):
         runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
                 "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": [],
                 "pred_keras": []}
-        flops = None
-        for _ in range(args.repeats):
-            fit_s, pred_s, model = facenet_fit(name, X, y, args.epochs, args.batch_size)
+        template = make_model(name)
+        module_args = _module_args(template, template.module_for_summary())
+        flops = forward_flops_per_image(template.module_for_summary(), (48, 48, 3))
+        trained = {}
+
+        def run_facenet_sk():
+            fit_s, pred_s, trained["model"] = facenet_fit(name, X, y, args.epochs,
+                                                          args.batch_size)
             runs["facenet_sk"].append(fit_s)
             runs["pred_facenet_sk"].append(pred_s)
-            module = model.net_.module_
-            flops = forward_flops_per_image(module, (48, 48, 3))
-            # Fresh modules of the same architecture for the other runs.
+
+        def run_hand_loop():
             torch.manual_seed(0)
-            ref = type(module)(*_module_args(model))
+            trained["ref"] = ref = type(template.module_for_summary())(*module_args)
             runs["hand_loop"].append(hand_loop(ref, Xt, yt, args.epochs, args.batch_size,
                                                1e-3))
             runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
+
+        def run_skorch():
+            torch.manual_seed(0)
+            fit_s, pred_s = skorch_default(type(template.module_for_summary())(*module_args),
+                                           X, y, args.epochs, args.batch_size, 1e-3)
+            runs["skorch"].append(fit_s)
+            runs["pred_skorch"].append(pred_s)
+
+        def run_keras():
+            fit_s, pred_s = keras_fit(name, X, y, args.epochs, args.batch_size)
+            runs["keras"].append(fit_s)
+            runs["pred_keras"].append(pred_s)
+
+        contestants = ([run_facenet_sk, run_hand_loop] + ([] if args.no_skorch else [run_skorch])
+                       + ([run_keras] if with_keras else []))
+        for repeat in range(args.repeats):
+            # Each takes every place in the order in turn: whoever runs right after
+            # Keras meets TensorFlow's worker threads still spinning down.
+            turn = repeat % len(contestants)
+            for run in contestants[turn:] + contestants[:turn]:
+                run()
             # Warm calls, alternating, beside the first call after training above:
             # one call of a few milliseconds is at the mercy of the machine.
             for _ in range(args.predict_repeats):
-                runs["pred_facenet_sk"].append(facenet_predict(model, X))
-                runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
-            if not args.no_skorch:
-                torch.manual_seed(0)
-                fit_s, pred_s = skorch_default(type(module)(*_module_args(model)), X, y,
-                                               args.epochs, args.batch_size, 1e-3)
-                runs["skorch"].append(fit_s)
-                runs["pred_skorch"].append(pred_s)
-            if with_keras:
-                fit_s, pred_s = keras_fit(name, X, y, args.epochs, args.batch_size)
-                runs["keras"].append(fit_s)
-                runs["pred_keras"].append(pred_s)
+                runs["pred_facenet_sk"].append(facenet_predict(trained["model"], X))
+                runs["pred_hand"].append(hand_predict(trained["ref"], Xt, args.batch_size))
         med = {k: statistics.median(v) if v else None for k, v in runs.items()}
         n = args.n_images
         row = {
@@ -328,9 +346,8 @@ def main(argv=None):
     return table
 
 
-def _module_args(model):
-    """Constructor arguments that rebuild ``model``'s module with fresh weights."""
-    module = model.net_.module_
+def _module_args(model, module):
+    """Constructor arguments that build ``module`` of ``model`` anew, with fresh weights."""
     if hasattr(module, "image_shape"):
         return (module.image_shape, N_CLASSES, tuple(model.conv_filters), model.dense_units,
                 model.dropout, model.batchnorm)
