@@ -11,6 +11,7 @@ microseconds a batch.
 
 import torch
 from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
 
 
 class BatchAccuracy(Callback):
@@ -61,7 +62,7 @@ class BatchAccuracy(Callback):
     def on_batch_end(self, net, batch, y_pred, training, **kwargs):
         if training != self.on_train:
             return
-        y = batch[1]
+        _, y = unpack_data(batch)
         if y is None:
             return
         hits = (y_pred.detach().argmax(dim=1) == torch.as_tensor(y, device=y_pred.device)).sum()
