@@ -39,6 +39,20 @@ def _check_finite(batch, offset):
                               "needs finite values")
 
 
+def _plain_sequential(module):
+    """Whether ``module`` is an ``nn.Sequential`` that runs its layers in order."""
+    return isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
+
+
+def _module_watched(module):
+    """Whether a forward hook of every module, or of ``module`` itself, would see its calls.
+
+    Its forward pre-hooks without keyword arguments are left to the caller.
+    """
+    return bool(_torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks
+                or module._forward_hooks or module._forward_pre_hooks_with_kwargs)
+
+
 def _split_first_linear(module):
     """(first Linear layer, the layers after it) when the finiteness check may look at its output.
 
@@ -55,14 +69,11 @@ def _split_first_linear(module):
     the input rows are read once, by the matrix product. Otherwise, or
     while other hooks watch the module, None: the input itself is checked.
     """
-    if not (isinstance(module, nn.Sequential) and type(module).forward is nn.Sequential.forward
-            and len(module) and type(module[0]) is nn.Linear
+    if not (_plain_sequential(module) and len(module) and type(module[0]) is nn.Linear
             and module[0].out_features < module[0].in_features):
         return None
     layers = list(module)
-    watched = (_torch_module._global_forward_hooks, _torch_module._global_forward_pre_hooks,
-               module._forward_hooks, module._forward_pre_hooks_with_kwargs)
-    if any(watched):
+    if _module_watched(module):
         return None
     pre_hooks = list(module._forward_pre_hooks.values())
     first = layers[0]
@@ -103,14 +114,12 @@ def rows_per_block(module, batch_size):
     >>> rows_per_block(nn.Sequential(nn.Conv2d(3, 8, 3)), 128)
     128
     """
-    row_wise = (isinstance(module, nn.Sequential)
-                and type(module).forward is nn.Sequential.forward
+    row_wise = (_plain_sequential(module)
                 and all(isinstance(layer, _ROW_WISE_LAYERS) for layer in module))
     # A hook may count or keep what each call sees: it sees batch_size rows, as
     # it always did. The input standardization (foldable) is no such hook.
     if row_wise and not (
-            _observed(list(module)) or module._forward_hooks
-            or module._forward_pre_hooks_with_kwargs
+            _module_watched(module) or _observed(list(module))
             or not all(hasattr(hook, "fold") for hook in module._forward_pre_hooks.values())):
         return max(int(batch_size), ROW_WISE_BLOCK_ROWS)
     return int(batch_size)
