@@ -13,6 +13,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ._conv_relu import conv2d_relu
 from ._dropout import Dropout
 
 # Keras's BatchNormalization defaults: momentum 0.99 keeps 99 % of the running
@@ -198,7 +199,10 @@ class CNN(nn.Sequential):
         and the gradients agree too (both reach the window's maximum, or
         nothing when it is not positive). After the pooling the ReLU and its
         gradient touch a quarter of the values: a tenth of a training step
-        less. Hooks on single layers see each layer's own output, so while
+        less. A convolution and the ReLU after it run as one operator
+        (:func:`~facenet_sk._conv_relu.conv2d_relu`), and other ReLUs in
+        place: the same values and gradients, fewer passes over memory.
+        Hooks on single layers see each layer's own output, so while
         any is registered (:func:`facenet_sk.summary` uses them) the layers run
         one by one in the listed order.
         """
@@ -208,16 +212,31 @@ class CNN(nn.Sequential):
         i = 0
         while i < len(layers):
             layer = layers[i]
-            if (type(layer) is nn.ReLU and i + 1 < len(layers)
-                    and type(layers[i + 1]) is nn.MaxPool2d):
+            following = type(layers[i + 1]) if i + 1 < len(layers) else None
+            if type(layer) is nn.ReLU and following is nn.MaxPool2d:
                 # In place: the pooling keeps its input and indices for its
                 # gradient, not its output, so no more memory than before.
                 x = torch.relu_(layers[i + 1](x))
                 i += 2
+            elif (type(layer) is nn.Conv2d and following is nn.ReLU
+                  and not (i + 2 < len(layers) and type(layers[i + 2]) is nn.MaxPool2d)):
+                # A ReLU that feeds the next convolution: applied as the
+                # convolution writes its output (see conv2d_relu).
+                x = conv2d_relu(layer, x)
+                i += 2
+            elif type(layer) is nn.ReLU and i and type(layers[i - 1]) in _FRESH_OUTPUT:
+                # Their outputs are new tensors, and their gradients need their
+                # input, not their output: in place saves a pass over memory.
+                x = torch.relu_(x)
+                i += 1
             else:
                 x = layer(x)
                 i += 1
         return x
+
+
+# Layers that return a new tensor and keep no reference to it for their gradient.
+_FRESH_OUTPUT = (nn.BatchNorm1d, nn.BatchNorm2d, nn.Linear)
 
 
 def _observed(layers):
