@@ -12,7 +12,7 @@ _SHARED_PARAMS_DOC = """
     batch_size : int, default=128
         Mini-batch size (the exercise's 128). Prediction runs ``batch_size``
         rows at a time too, except in the fully connected networks: their
-        activations take a few KB a row, so they predict at least 1,024
+        activations take a few KB a row, so they predict at least 2,048
         rows at a time, which is faster and gives the same probabilities.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch.optim.Optimizer class, default="adam"
         The optimizer.

@@ -130,6 +130,26 @@ def test_forward_pre_hooks_run_first_as_in_the_modules_own_call(X):
                                   _reference(module, X, 10))
 
 
+def test_the_folded_bias_is_the_float64_one_to_float32_rounding():
+    """At the course's width, 2,304 columns a channel, on pixel statistics."""
+    from facenet_sk._net import _StandardizeInput
+
+    torch.manual_seed(0)
+    module = FCNet(6912, 8, hidden_layer_sizes=(400,))
+    mean, scale = [131.5, 97.0, 80.25], [61.0, 55.5, 58.0]
+    standardize_input(module, mean, scale)
+    weight, bias = _StandardizeInput.fold(module, module[0])
+    w64 = module[0].weight.detach().double()
+    tiled_mean, tiled_scale = (torch.tensor(v, dtype=torch.float64).repeat(2304)
+                               for v in (mean, scale))
+    exact = module[0].bias.detach().double() - (w64 / tiled_scale) @ tiled_mean
+    assert bias.dtype == weight.dtype == torch.float32
+    # Within 2 float32 steps of the largest bias (a float32 matrix-vector product is not).
+    np.testing.assert_allclose(bias.double(), exact, rtol=0, atol=2 * float(
+        torch.finfo(torch.float32).eps * exact.abs().max()))
+    np.testing.assert_allclose(weight.double(), w64 / tiled_scale, rtol=2 ** -23)
+
+
 def test_the_input_standardization_is_folded_into_the_first_layer(monkeypatch):
     """As the hook computes it, to float32 rounding, on raw pixels far from zero mean."""
     from facenet_sk import _net
