@@ -11,9 +11,9 @@ wraps it in an autograd function whose backward is exactly autograd's own
 for the two layers (ReLU's ``threshold_backward``, then the convolution's
 ``convolution_backward``), so outputs and gradients are bit for bit those
 of the two layers. Where the fused operator does not apply (another
-device, dtype or padding mode, a torch without it), the ReLU runs in place
-on the convolution's output instead, which the convolution's gradient does
-not need.
+device, dtype or padding mode, CPU autocast, a torch without it), the ReLU
+runs in place on the convolution's output instead, which the convolution's
+gradient does not need.
 """
 
 import torch
@@ -39,7 +39,15 @@ def _explicit_padding(layer):
 def _can_fuse(layer, x):
     return (_fused_available and x.device.type == "cpu" and x.dtype == torch.float32
             and layer.weight.dtype == torch.float32 and torch.backends.mkldnn.is_available()
-            and torch.backends.mkldnn.enabled and not x.is_quantized)
+            and torch.backends.mkldnn.enabled and not _autocast_on())
+
+
+def _autocast_on():
+    """Whether CPU autocast is on: it casts a convolution's input, not the fused operator's."""
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4
+        return torch.is_autocast_cpu_enabled()
 
 
 class _Conv2dReLU(torch.autograd.Function):

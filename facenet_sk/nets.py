@@ -200,7 +200,7 @@ class CNN(nn.Sequential):
         nothing when it is not positive). After the pooling the ReLU and its
         gradient touch a quarter of the values: a tenth of a training step
         less. A convolution and the ReLU after it run as one operator
-        (:func:`~facenet_sk._conv_relu.conv2d_relu`), and other ReLUs in
+        (``facenet_sk._conv_relu.conv2d_relu``), and other ReLUs in
         place: the same values and gradients, fewer passes over memory.
         Hooks on single layers see each layer's own output, so while
         any is registered (:func:`facenet_sk.summary` uses them) the layers run

@@ -59,6 +59,15 @@ def test_the_fused_operator_is_used_for_float32_on_the_cpu(monkeypatch):
     assert calls == [1]
 
 
+def test_autocast_casts_as_it_casts_the_convolution():
+    layer = nn.Conv2d(3, 4, 3, padding="same")
+    x = torch.randn(2, 3, 8, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out, ref = conv2d_relu(layer, x), torch.relu(layer(x))
+    assert out.dtype == ref.dtype == torch.bfloat16
+    assert torch.equal(out, ref)
+
+
 def test_bad_input_raises_pytorchs_error_and_keeps_the_fused_path():
     layer = nn.Conv2d(3, 4, 3, padding="same")
     with pytest.raises(RuntimeError, match="channels"):
