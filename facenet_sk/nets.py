@@ -220,8 +220,8 @@ class CNN(nn.Sequential):
                 i += 2
             elif (type(layer) is nn.Conv2d and following is nn.ReLU
                   and not (i + 2 < len(layers) and type(layers[i + 2]) is nn.MaxPool2d)):
-                # A ReLU that feeds the next convolution: applied as the
-                # convolution writes its output (see conv2d_relu).
+                # A ReLU with no pooling after it (those run after the pooling,
+                # above): applied as the convolution writes its output.
                 x = conv2d_relu(layer, x)
                 i += 2
             elif type(layer) is nn.ReLU and i and type(layers[i - 1]) in _FRESH_OUTPUT:
