@@ -8,8 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from facenet_sk import _dropout
-from facenet_sk._dropout import CHUNK, Dropout, dropout_noise
+from facenet_sk._dropout import Dropout, dropout_noise
 from facenet_sk.nets import CNN, FCNet
 
 
@@ -22,7 +21,7 @@ def _torch_scale(p):
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.9])
 def test_keep_rate_is_one_minus_p(p):
     torch.manual_seed(1)
-    n = 2_000_000  # two random streams
+    n = 2_000_000
     kept = int((dropout_noise(torch.empty(n), p) != 0).sum())
     sigma = math.sqrt(n * p * (1 - p))
     # A binomial count more than 5 standard deviations off happens once in 3.5 million runs.
@@ -39,18 +38,43 @@ def test_kept_values_are_scaled_exactly_as_nn_dropout_scales_them(p):
     assert torch.equal(out[~kept], torch.zeros(int((~kept).sum())))
 
 
+@pytest.mark.parametrize("p", [0.3, 0.1, 0.999])
+def test_keep_rate_is_exact_where_the_first_byte_ties(p):
+    # Deciding by the first byte alone would keep floor(256 * (1 - p)) / 256:
+    # 0.69922 instead of 0.7 for p=0.3 (24 standard deviations off at this n),
+    # and none at all for p=0.999.
+    torch.manual_seed(4)
+    n = 2**25
+    kept = int(torch.count_nonzero(dropout_noise(torch.empty(n), p)))
+    sigma = math.sqrt(n * p * (1 - p))
+    assert abs(kept - n * (1 - p)) < 5 * sigma
+
+
+@pytest.mark.parametrize("n", [1, 7, 9, 1001])
+def test_sizes_that_are_not_a_multiple_of_eight(n):
+    torch.manual_seed(6)
+    noise = torch.cat([dropout_noise(torch.empty(n), 0.3) for _ in range(20_000 // n + 1)])
+    assert set(noise.unique().tolist()) == {0.0, _torch_scale(0.3)}
+    kept = int(torch.count_nonzero(noise))
+    assert abs(kept - len(noise) * 0.7) < 5 * math.sqrt(len(noise) * 0.21)
+
+
 def test_the_mean_is_preserved_and_elements_are_independent():
     p = 0.3
     torch.manual_seed(3)
-    noise = dropout_noise(torch.empty(CHUNK * 3), p)
+    n = 3 * 2**20
+    noise = dropout_noise(torch.empty(n), p)
     assert noise.mean().item() == pytest.approx(1.0, abs=5 * math.sqrt(p / (1 - p) / len(noise)))
     keep = (noise != 0).numpy()
     # Neighbours kept together as often as independence says, within and across streams.
     both = np.mean(keep[:-1] & keep[1:])
     assert both == pytest.approx((1 - p) ** 2, abs=5 * math.sqrt((1 - p) ** 2 / len(keep)))
-    first, second = keep[:CHUNK], keep[CHUNK:2 * CHUNK]
-    agree = np.mean(first == second)
-    assert agree == pytest.approx(p**2 + (1 - p) ** 2, abs=5 * math.sqrt(0.25 / CHUNK))
+    # Elements eight apart take their bytes from neighbouring 64-bit draws.
+    apart = np.mean(keep[:-8] & keep[8:])
+    assert apart == pytest.approx((1 - p) ** 2, abs=5 * math.sqrt((1 - p) ** 2 / len(keep)))
+    half = n // 2
+    agree = np.mean(keep[:half] == keep[half:])
+    assert agree == pytest.approx(p**2 + (1 - p) ** 2, abs=5 * math.sqrt(0.25 / half))
 
 
 def test_masks_change_every_call_and_follow_torch_manual_seed():
@@ -64,7 +88,7 @@ def test_masks_change_every_call_and_follow_torch_manual_seed():
 
 
 def test_masks_do_not_depend_on_the_number_of_threads():
-    x = torch.ones(CHUNK * 3 + 5)
+    x = torch.ones(3 * 2**20 + 5)
     previous = torch.get_num_threads()
     try:
         results = []
@@ -128,12 +152,12 @@ def _draw_in_child(queue):
     # A forked child must run torch single-threaded (its OpenMP pool does not survive a fork).
     torch.set_num_threads(1)
     torch.manual_seed(3)
-    queue.put(int(Dropout(0.3)(torch.ones(CHUNK * 2)).nonzero().sum()))
+    queue.put(int(Dropout(0.3)(torch.ones(2**21)).nonzero().sum()))
 
 
 def test_a_forked_child_draws_the_same_masks():
     torch.manual_seed(3)
-    expected = int(Dropout(0.3)(torch.ones(CHUNK * 2)).nonzero().sum())
+    expected = int(Dropout(0.3)(torch.ones(2**21)).nonzero().sum())
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     child = context.Process(target=_draw_in_child, args=(queue,))
@@ -143,16 +167,6 @@ def test_a_forked_child_draws_the_same_masks():
         child.kill()
     assert child.exitcode == 0
     assert queue.get(timeout=5) == expected
-
-
-def test_a_forked_process_gets_its_own_thread_pool(monkeypatch):
-    # Threads do not survive a fork: a pool inherited from the parent would never run a job.
-    pool = _dropout._thread_pool()
-    assert _dropout._thread_pool() is pool
-    monkeypatch.setattr(_dropout.os, "getpid", lambda: -1)
-    child_pool = _dropout._thread_pool()
-    assert child_pool is not pool
-    assert child_pool.submit(sum, [1, 2]).result(timeout=10) == 3
 
 
 def test_the_networks_use_it():
