@@ -10,14 +10,16 @@ For each of the course's five networks, on synthetic data of the course's shape
     ``pip install tensorflow-cpu``, never a dependency of facenet_sk).
 
 Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
-interleaved ``--repeats`` times, each run taking every place in the order
-in turn, and the median taken, so that a noisy, shared machine (and
+interleaved ``--repeats`` times (every network in every repetition), each
+run taking every place in the order in turn, and the median taken, so that a noisy, shared machine (and
 TensorFlow's threads winding down after a Keras fit) affects all of them
 alike. facenet_sk's epoch is timed by the wall clock from one epoch's end to
 the next, every callback included. Prediction of the whole set is
 timed once after each fit and ``--predict-repeats`` times more, alternating
 with the plain loop's; the medians are compared. It also reports the CNN's
-achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s.
+achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s, and the
+price of dropout: ``cnn_dropout``'s epoch over ``cnn``'s of the same
+repetition.
 
 Usage::
 
@@ -251,79 +253,18 @@ def main(argv=None):
 
         print(f"keras {keras.__version__} on tensorflow {tf.__version__}")
 
-    rows = []
-    for name in names:
-        runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
-                "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": [],
-                "pred_keras": []}
-        template = make_model(name)
-        module_args = _module_args(template, template.module_for_summary())
-        flops = forward_flops_per_image(template.module_for_summary(), (48, 48, 3))
-        trained = {}
-
-        def run_facenet_sk():
-            fit_s, pred_s, trained["model"] = facenet_fit(name, X, y, args.epochs,
-                                                          args.batch_size)
-            runs["facenet_sk"].append(fit_s)
-            runs["pred_facenet_sk"].append(pred_s)
-
-        def run_hand_loop():
-            torch.manual_seed(0)
-            trained["ref"] = ref = type(template.module_for_summary())(*module_args)
-            runs["hand_loop"].append(hand_loop(ref, Xt, yt, args.epochs, args.batch_size,
-                                               1e-3))
-            runs["pred_hand"].append(hand_predict(ref, Xt, args.batch_size))
-
-        def run_skorch():
-            torch.manual_seed(0)
-            fit_s, pred_s = skorch_default(type(template.module_for_summary())(*module_args),
-                                           X, y, args.epochs, args.batch_size, 1e-3)
-            runs["skorch"].append(fit_s)
-            runs["pred_skorch"].append(pred_s)
-
-        def run_keras():
-            fit_s, pred_s = keras_fit(name, X, y, args.epochs, args.batch_size)
-            runs["keras"].append(fit_s)
-            runs["pred_keras"].append(pred_s)
-
-        contestants = ([run_facenet_sk, run_hand_loop] + ([] if args.no_skorch else [run_skorch])
-                       + ([run_keras] if with_keras else []))
-        for repeat in range(args.repeats):
-            # Each takes every place in the order in turn: whoever runs right after
-            # Keras meets TensorFlow's worker threads still spinning down.
-            turn = repeat % len(contestants)
-            for run in contestants[turn:] + contestants[:turn]:
-                run()
-            # Warm calls, alternating, beside the first call after training above:
-            # one call of a few milliseconds is at the mercy of the machine.
-            for _ in range(args.predict_repeats):
-                runs["pred_facenet_sk"].append(facenet_predict(trained["model"], X))
-                runs["pred_hand"].append(hand_predict(trained["ref"], Xt, args.batch_size))
-        med = {k: statistics.median(v) if v else None for k, v in runs.items()}
-        n = args.n_images
-        row = {
-            "model": name,
-            "facenet_sk img/s": n / med["facenet_sk"],
-            "hand loop img/s": n / med["hand_loop"],
-            "skorch img/s": n / med["skorch"] if med["skorch"] else None,
-            "keras img/s": n / med["keras"] if med["keras"] else None,
-            "vs hand loop": med["hand_loop"] / med["facenet_sk"],
-            "vs skorch": med["skorch"] / med["facenet_sk"] if med["skorch"] else None,
-            "vs keras": med["keras"] / med["facenet_sk"] if med["keras"] else None,
-            "spread": (max(runs["facenet_sk"]) - min(runs["facenet_sk"])) / med["facenet_sk"],
-            "GFLOP/s": 3 * flops * n / med["facenet_sk"] / 1e9,
-            "pred img/s": n / med["pred_facenet_sk"],
-            "pred vs hand": med["pred_hand"] / med["pred_facenet_sk"],
-            "pred vs skorch": (med["pred_skorch"] / med["pred_facenet_sk"]
-                               if med["pred_skorch"] else None),
-            "pred vs keras": (med["pred_keras"] / med["pred_facenet_sk"]
-                              if med["pred_keras"] else None),
-        }
-        row["roofline"] = row["GFLOP/s"] / roofline
-        rows.append(row)
+    benches = [_ModelBench(name, X, y, Xt, yt, args, with_keras) for name in names]
+    for repeat in range(args.repeats):
+        # Every model in every repetition, so that model against model (the
+        # price of dropout) is side by side too, not minutes apart.
+        for bench in benches:
+            bench.run(repeat)
+        print(f"  repetition {repeat + 1}/{args.repeats} done", flush=True)
+    rows = [bench.row(roofline) for bench in benches]
+    for row in rows:
         keras_ratio = f", x{row['vs keras']:.2f} keras" if row["vs keras"] else ""
         skorch_ratio = f", x{row['vs skorch']:.2f} skorch" if row["vs skorch"] else ""
-        print(f"  {name}: {row['facenet_sk img/s']:.0f} img/s, x{row['vs hand loop']:.2f} "
+        print(f"  {row['model']}: {row['facenet_sk img/s']:.0f} img/s, x{row['vs hand loop']:.2f} "
               f"hand loop{skorch_ratio}{keras_ratio}", flush=True)
 
     import pandas as pd
@@ -333,17 +274,103 @@ def main(argv=None):
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}", na_rep="-"))
     if not with_keras:
         print("keras: not measured (install tensorflow-cpu to add it)")
-    by_name = {r["model"]: r for r in rows}
+    by_name = {bench.name: bench.runs for bench in benches}
     if "cnn" in by_name and "cnn_dropout" in by_name:
-        # The price of dropout: per-epoch time of cnn_dropout over cnn's.
-        for column in ("facenet_sk img/s", "keras img/s"):
-            if by_name["cnn"][column] and by_name["cnn_dropout"][column]:
-                cost = by_name["cnn"][column] / by_name["cnn_dropout"][column] - 1
-                print(f"dropout cost ({column.split()[0]}): cnn_dropout takes {cost:+.1%} "
-                      "of cnn's time per epoch")
+        # The price of dropout: cnn_dropout's epoch over cnn's of the same
+        # repetition, the median of these ratios.
+        for who in ("facenet_sk", "keras"):
+            pairs = [d / c for c, d in zip(by_name["cnn"][who], by_name["cnn_dropout"][who])]
+            if pairs:
+                print(f"dropout cost ({who}): cnn_dropout takes {statistics.median(pairs) - 1:+.1%} "
+                      f"of cnn's time per epoch (median of {len(pairs)} repetitions, "
+                      f"{min(pairs) - 1:+.1%} to {max(pairs) - 1:+.1%})")
     print("GFLOP/s counts 3x the forward FLOPs per training image (forward + backward); "
           "roofline = GFLOP/s / fp32 matmul GFLOP/s.")
     return table
+
+
+class _ModelBench:
+    """One network's contestants, run once per repetition, and their timings."""
+
+    def __init__(self, name, X, y, Xt, yt, args, with_keras):
+        self.name, self.X, self.y, self.Xt, self.yt, self.args = name, X, y, Xt, yt, args
+        self.runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
+                     "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": [],
+                     "pred_keras": []}
+        self.template = make_model(name)
+        module = self.template.module_for_summary()
+        self.module_args = _module_args(self.template, module)
+        self.flops = forward_flops_per_image(module, (48, 48, 3))
+        self.trained = {}
+        self.contestants = ([self.run_facenet_sk, self.run_hand_loop]
+                            + ([] if args.no_skorch else [self.run_skorch])
+                            + ([self.run_keras] if with_keras else []))
+
+    def fresh_module(self):
+        torch.manual_seed(0)
+        return type(self.template.module_for_summary())(*self.module_args)
+
+    def run_facenet_sk(self):
+        fit_s, pred_s, self.trained["model"] = facenet_fit(self.name, self.X, self.y,
+                                                           self.args.epochs, self.args.batch_size)
+        self.runs["facenet_sk"].append(fit_s)
+        self.runs["pred_facenet_sk"].append(pred_s)
+
+    def run_hand_loop(self):
+        self.trained["ref"] = ref = self.fresh_module()
+        self.runs["hand_loop"].append(hand_loop(ref, self.Xt, self.yt, self.args.epochs,
+                                                self.args.batch_size, 1e-3))
+        self.runs["pred_hand"].append(hand_predict(ref, self.Xt, self.args.batch_size))
+
+    def run_skorch(self):
+        fit_s, pred_s = skorch_default(self.fresh_module(), self.X, self.y, self.args.epochs,
+                                       self.args.batch_size, 1e-3)
+        self.runs["skorch"].append(fit_s)
+        self.runs["pred_skorch"].append(pred_s)
+
+    def run_keras(self):
+        fit_s, pred_s = keras_fit(self.name, self.X, self.y, self.args.epochs,
+                                  self.args.batch_size)
+        self.runs["keras"].append(fit_s)
+        self.runs["pred_keras"].append(pred_s)
+
+    def run(self, repeat):
+        # Each takes every place in the order in turn: whoever runs right after
+        # Keras meets TensorFlow's worker threads still spinning down.
+        turn = repeat % len(self.contestants)
+        for run in self.contestants[turn:] + self.contestants[:turn]:
+            run()
+        # Warm calls, alternating, beside the first call after training above:
+        # one call of a few milliseconds is at the mercy of the machine.
+        for _ in range(self.args.predict_repeats):
+            self.runs["pred_facenet_sk"].append(facenet_predict(self.trained["model"], self.X))
+            self.runs["pred_hand"].append(hand_predict(self.trained["ref"], self.Xt,
+                                                       self.args.batch_size))
+
+    def row(self, roofline):
+        runs = self.runs
+        med = {k: statistics.median(v) if v else None for k, v in runs.items()}
+        n = self.args.n_images
+        row = {
+            "model": self.name,
+            "facenet_sk img/s": n / med["facenet_sk"],
+            "hand loop img/s": n / med["hand_loop"],
+            "skorch img/s": n / med["skorch"] if med["skorch"] else None,
+            "keras img/s": n / med["keras"] if med["keras"] else None,
+            "vs hand loop": med["hand_loop"] / med["facenet_sk"],
+            "vs skorch": med["skorch"] / med["facenet_sk"] if med["skorch"] else None,
+            "vs keras": med["keras"] / med["facenet_sk"] if med["keras"] else None,
+            "spread": (max(runs["facenet_sk"]) - min(runs["facenet_sk"])) / med["facenet_sk"],
+            "GFLOP/s": 3 * self.flops * n / med["facenet_sk"] / 1e9,
+            "pred img/s": n / med["pred_facenet_sk"],
+            "pred vs hand": med["pred_hand"] / med["pred_facenet_sk"],
+            "pred vs skorch": (med["pred_skorch"] / med["pred_facenet_sk"]
+                               if med["pred_skorch"] else None),
+            "pred vs keras": (med["pred_keras"] / med["pred_facenet_sk"]
+                              if med["pred_keras"] else None),
+        }
+        row["roofline"] = row["GFLOP/s"] / roofline
+        return row
 
 
 def _module_args(model, module):

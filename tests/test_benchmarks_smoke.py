@@ -26,6 +26,9 @@ def test_bench_fit_smoke():
     for name in ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm"):
         assert f"\n{name}" in out or f" {name} " in out
     assert "fp32 matmul" in out
+    # The price of dropout, from cnn and cnn_dropout timed in the same repetition.
+    assert "dropout cost (facenet_sk): cnn_dropout takes " in out
+    assert "of cnn's time per epoch (median of 1 repetitions" in out
 
 
 def test_bench_cnn_forward_smoke():
