@@ -1,5 +1,6 @@
 """The benchmark scripts still run (tiny sizes; their figures are in benchmarks/README.md)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,17 @@ def test_bench_cnn_forward_smoke():
     assert [row[0] for row in rows] == ["cnn", "cnn_dropout", "cnn_dropout_batchnorm"]
     for row in rows:  # milliseconds of both paths and their ratio
         assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x")
+
+
+def test_bench_dropout_smoke():
+    out = _run("bench_dropout.py", "--smoke")
+    rows = {line[:26].strip(): line[26:].split() for line in out.splitlines()[2:5]}
+    assert list(rows) == ["cnn", "cnn_dropout", "cnn_dropout, nn.Dropout"]
+    for milliseconds, ratio in rows.values():
+        assert float(milliseconds) > 0 and ratio.endswith("%")
+    assert rows["cnn"][1] == "+0.0%"
+    # Three dropout layers (two after the poolings, one after the dense layer) draw masks.
+    assert re.search(r"facenet_sk's masks: \d+\.\d+ ms per step \(3 dropout layers\)", out)
 
 
 @pytest.mark.slow
