@@ -11,15 +11,15 @@ For each of the course's five networks, on synthetic data of the course's shape
 
 Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
 interleaved ``--repeats`` times (every network in every repetition), each
-run taking every place in the order in turn, and the median taken, so that a noisy, shared machine (and
-TensorFlow's threads winding down after a Keras fit) affects all of them
-alike. facenet_sk's epoch is timed by the wall clock from one epoch's end to
-the next, every callback included. Prediction of the whole set is
-timed once after each fit and ``--predict-repeats`` times more, alternating
-with the plain loop's; the medians are compared. It also reports the CNN's
-achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s, and the
-price of dropout: ``cnn_dropout``'s epoch over ``cnn``'s of the same
-repetition.
+run taking every place in the order in turn, and the median taken, so that a
+noisy, shared machine (and TensorFlow's threads winding down after a Keras
+fit) affects all of them alike. facenet_sk's epoch is timed by the wall
+clock from one epoch's end to the next, every callback included. Prediction
+of the whole set is timed once after each fit and ``--predict-repeats``
+times more, alternating with the plain loop's; the medians are compared. It
+also reports the CNN's achieved GFLOP/s against the machine's measured fp32
+matmul GFLOP/s, and the price of dropout: ``cnn_dropout``'s epoch over
+``cnn``'s of the same repetition.
 
 Usage::
 
@@ -281,9 +281,10 @@ def main(argv=None):
         for who in ("facenet_sk", "keras"):
             pairs = [d / c for c, d in zip(by_name["cnn"][who], by_name["cnn_dropout"][who])]
             if pairs:
-                print(f"dropout cost ({who}): cnn_dropout takes {statistics.median(pairs) - 1:+.1%} "
-                      f"of cnn's time per epoch (median of {len(pairs)} repetitions, "
-                      f"{min(pairs) - 1:+.1%} to {max(pairs) - 1:+.1%})")
+                print(f"dropout cost ({who}): cnn_dropout takes "
+                      f"{statistics.median(pairs) - 1:+.1%} of cnn's time per epoch (median "
+                      f"of {len(pairs)} repetitions, {min(pairs) - 1:+.1%} to "
+                      f"{max(pairs) - 1:+.1%})")
     print("GFLOP/s counts 3x the forward FLOPs per training image (forward + backward); "
           "roofline = GFLOP/s / fp32 matmul GFLOP/s.")
     return table

@@ -10,9 +10,9 @@ arithmetic (``x * noise`` forward, ``grad * noise`` backward), but decides
 each element as if by a uniform 32-bit draw against a 32-bit threshold,
 drawing lazily from NumPy's SFC64 generator: one random byte per element
 settles all but the 1 in 256 whose byte equals the threshold's first byte,
-and only those draw the next 24 bits. That is under 1 ns an element,
-random bytes, comparison and the float noise together. The generator
-is seeded from PyTorch's global generator at every call, so
+and only those draw the next 24 bits. Measured alone, that is under 1 ns
+an element, random bytes, comparison and the float noise together. The
+generator is seeded from PyTorch's global generator at every call, so
 ``torch.manual_seed`` fixes every mask. Other devices and dtypes keep
 PyTorch's own dropout.
 """
