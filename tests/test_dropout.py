@@ -41,7 +41,7 @@ def test_kept_values_are_scaled_exactly_as_nn_dropout_scales_them(p):
 @pytest.mark.parametrize("p", [0.3, 0.1, 0.999])
 def test_keep_rate_is_exact_where_the_first_byte_ties(p):
     # Deciding by the first byte alone would keep floor(256 * (1 - p)) / 256:
-    # 0.69922 instead of 0.7 for p=0.3 (24 standard deviations off at this n),
+    # 0.69922 instead of 0.7 for p=0.3 (10 standard deviations off at this n),
     # and none at all for p=0.999.
     torch.manual_seed(4)
     n = 2**25
@@ -66,7 +66,7 @@ def test_the_mean_is_preserved_and_elements_are_independent():
     noise = dropout_noise(torch.empty(n), p)
     assert noise.mean().item() == pytest.approx(1.0, abs=5 * math.sqrt(p / (1 - p) / len(noise)))
     keep = (noise != 0).numpy()
-    # Neighbours kept together as often as independence says, within and across streams.
+    # Neighbours (bytes of the same 64-bit draw) kept together as often as independence says.
     both = np.mean(keep[:-1] & keep[1:])
     assert both == pytest.approx((1 - p) ** 2, abs=5 * math.sqrt((1 - p) ** 2 / len(keep)))
     # Elements eight apart take their bytes from neighbouring 64-bit draws.
