@@ -298,9 +298,9 @@ class _ModelBench:
         self.runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
                      "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": [],
                      "pred_keras": []}
-        self.template = make_model(name)
-        module = self.template.module_for_summary()
-        self.module_args = _module_args(self.template, module)
+        template = make_model(name)
+        module = template.module_for_summary()
+        self.module_type, self.module_args = type(module), _module_args(template, module)
         self.flops = forward_flops_per_image(module, (48, 48, 3))
         self.trained = {}
         self.contestants = ([self.run_facenet_sk, self.run_hand_loop]
@@ -309,7 +309,7 @@ class _ModelBench:
 
     def fresh_module(self):
         torch.manual_seed(0)
-        return type(self.template.module_for_summary())(*self.module_args)
+        return self.module_type(*self.module_args)
 
     def run_facenet_sk(self):
         fit_s, pred_s, self.trained["model"] = facenet_fit(self.name, self.X, self.y,
