@@ -145,7 +145,7 @@ class _StandardizeInput:
 
     @staticmethod
     @torch.no_grad()
-    def fold(module, linear):
+    def fold(module, linear, out=None):
         """Weight and bias of ``linear`` applied to standardized input, as one affine map of raw input.
 
         ``W @ ((x - m) / s) + b == (W / s) @ x + (b - (W / s) @ m)``: prediction
@@ -157,12 +157,13 @@ class _StandardizeInput:
         reduction sums in blocks, so the error stays near the result's own
         rounding), 4x cheaper than in float64, then combined with the mean
         in float64, so that the logits agree with the unfolded ones to
-        float32 rounding.
+        float32 rounding. The weight is written into ``out`` when given
+        (a tensor shaped like ``linear.weight``).
         """
         mean, scale = module.input_mean, module.input_scale
         n_channels = mean.numel()
         repeats = linear.in_features // n_channels
-        weight = linear.weight / scale.repeat(repeats)
+        weight = torch.div(linear.weight, scale.repeat(repeats), out=out)
         # (W / s) @ m, with the mean constant per channel: each channel's column sum times its mean.
         per_channel = weight.reshape(linear.out_features, repeats, n_channels).sum(dim=1)
         bias = -(per_channel.double() @ mean.double())

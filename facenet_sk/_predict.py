@@ -11,7 +11,9 @@ batch, on the smallest tensor that reveals a NaN or an infinity of the input
 (see :func:`_split_first_linear`).
 """
 
+import contextlib
 import functools
+import weakref
 
 import torch
 from torch import nn
@@ -53,8 +55,8 @@ def _module_watched(module):
                 or module._forward_hooks or module._forward_pre_hooks_with_kwargs)
 
 
-def _split_first_linear(module):
-    """(first Linear layer, the layers after it) when the finiteness check may look at its output.
+def _split_first_linear(module, lent):
+    """(pre-hooks, first Linear layer, the layers after it) when the check may look at its output.
 
     A NaN or an infinity anywhere in a row of X makes every output of a
     Linear layer on that row NaN or infinite, whatever the weights: the
@@ -66,8 +68,11 @@ def _split_first_linear(module):
     pre-hooks of the module run first, as the module's own call runs them;
     a hook that can ``fold`` itself into the first layer (the per-channel
     standardization of ``input_scaling="channel"``) is folded instead, so
-    the input rows are read once, by the matrix product. Otherwise, or
-    while other hooks watch the module, None: the input itself is checked.
+    the input rows are read once, by the matrix product; the folded
+    weight is written into memory that ``lent`` (a
+    :class:`contextlib.ExitStack`) gives back when the call ends.
+    Otherwise, or while other hooks watch the module, None: the input
+    itself is checked.
     """
     if not (_plain_sequential(module) and len(module) and type(module[0]) is nn.Linear
             and module[0].out_features < module[0].in_features):
@@ -79,9 +84,41 @@ def _split_first_linear(module):
     first = layers[0]
     if len(pre_hooks) == 1 and hasattr(pre_hooks[0], "fold"):
         # The input standardization folded into the first layer's weights, once per call.
-        weight, bias = pre_hooks[0].fold(module, first)
+        memory = lent.enter_context(_memory_like(first))
+        weight, bias = pre_hooks[0].fold(module, first, out=memory)
         pre_hooks, first = [], functools.partial(F.linear, weight=weight, bias=bias)
-    return pre_hooks, first, layers[1:]
+    # Every layer after the first gets a tensor of this prediction's own: an
+    # unwatched ReLU may overwrite it instead of allocating another.
+    rest = [torch.relu_ if type(layer) is nn.ReLU and not _observed([layer]) else layer
+            for layer in layers[1:]]
+    return pre_hooks, first, rest
+
+
+# Memory for the folded weight of each first layer that predicted, while the
+# layer lives; lent to one prediction at a time.
+_FOLD_MEMORY = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def _memory_like(layer):
+    """An uninitialized tensor shaped like ``layer.weight``, kept beside ``layer`` between calls.
+
+    Folding writes a copy of the first layer's weights (11 MB for
+    ``fc_with_hidden``). Freshly allocated, those pages come from the
+    kernel, faulted in and zeroed on every prediction: that cost more than
+    the division itself. Kept, the memory is reused; the fold is still
+    computed again on every call, from the weights of that moment. A
+    prediction that runs while another holds the memory gets its own.
+    """
+    weight = layer.weight
+    memory = _FOLD_MEMORY.pop(layer, None)
+    if memory is None or (memory.shape, memory.dtype, memory.device) != (
+            weight.shape, weight.dtype, weight.device):
+        memory = torch.empty_like(weight, requires_grad=False)
+    try:
+        yield memory
+    finally:
+        _FOLD_MEMORY[layer] = memory
 
 
 #: Rows per forward pass, at least, of networks made only of row-wise layers.
@@ -161,10 +198,11 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
     batch_size = rows_per_block(module, batch_size)
     was_training = module.training
     module.train(False)
-    split = _split_first_linear(module) if check_finite else None
     on_cpu = torch.device(device).type == "cpu"
     logits = None
+    lent = contextlib.ExitStack()  # memory this call borrows (see _memory_like)
     try:
+        split = _split_first_linear(module, lent) if check_finite else None
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 batch = X[start:start + batch_size]
@@ -201,5 +239,6 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
             # Row by row, as skorch's batch by batch: the same probabilities.
             proba = torch.softmax(logits, dim=-1)
     finally:
+        lent.close()
         module.train(was_training)
     return proba.numpy()

@@ -168,3 +168,105 @@ def test_the_input_standardization_is_folded_into_the_first_layer(monkeypatch):
         bad[12, 4] = float("nan")
         with pytest.raises(NonFiniteInputError, match="first in row 12"):
             predict_proba_in_batches(module, bad, 10)
+
+
+def _standardized_net():
+    torch.manual_seed(0)
+    return standardize_input(FCNet(432, 3, hidden_layer_sizes=(6,)), [131.5, 97.0, 80.25],
+                             [61.0, 55.5, 58.0])
+
+
+def _pixels():
+    return torch.from_numpy(np.random.default_rng(3).integers(0, 256, (30, 432))
+                            .astype(np.float32))
+
+
+def _replace_weight(module):
+    module[0].weight.data = torch.rand_like(module[0].weight) * 0.1 - 0.05
+
+
+def _load_other_weights(module):
+    other = FCNet(432, 3, hidden_layer_sizes=(6,))
+    standardize_input(other, [120.0, 90.0, 70.0], [50.0, 40.0, 45.0])
+    module.load_state_dict(other.state_dict())
+
+
+@pytest.mark.parametrize("change", [
+    lambda module: module[0].weight.data.mul_(1.5),  # unseen by autograd's version counter
+    lambda module: module[0].bias.data.add_(0.5),
+    lambda module: module.input_mean.add_(10.0),
+    lambda module: standardize_input(module, [100.0, 90.0, 80.0], [30.0, 20.0, 10.0]),
+    _replace_weight,
+    _load_other_weights,
+    lambda module: module.double()[0].weight.data.mul_(1.5),
+], ids=["weight-data", "bias-data", "statistics", "new-statistics", "replaced", "loaded",
+        "float64"])
+def test_the_fold_follows_every_change_of_the_weights_and_reuses_its_memory(change):
+    from facenet_sk import _predict
+
+    module, pixels = _standardized_net(), _pixels()
+    first = predict_proba_in_batches(module, pixels, 8)
+    memory = _predict._FOLD_MEMORY[module[0]]
+    np.testing.assert_array_equal(predict_proba_in_batches(module, pixels, 8), first)
+    assert _predict._FOLD_MEMORY[module[0]] is memory  # the same memory, not a new allocation
+    change(module)
+    pixels = pixels.to(module[0].weight.dtype)
+    changed = predict_proba_in_batches(module, pixels, 8)
+    assert np.abs(changed - first).max() > 1e-3  # the change shows in the probabilities
+    np.testing.assert_allclose(changed, _reference(module, pixels, 8), rtol=1e-5, atol=1e-6)
+    assert _predict._FOLD_MEMORY[module[0]].dtype == module[0].weight.dtype
+
+
+def test_a_prediction_while_another_holds_the_memory_gets_its_own():
+    from facenet_sk import _predict
+
+    module, pixels = _standardized_net(), _pixels()
+    expected = predict_proba_in_batches(module, pixels, 8)
+    with _predict._memory_like(module[0]) as held:
+        held.fill_(float("nan"))  # what a prediction in another thread might be writing
+        np.testing.assert_array_equal(predict_proba_in_batches(module, pixels, 8), expected)
+        assert _predict._FOLD_MEMORY[module[0]] is not held
+    assert _predict._FOLD_MEMORY[module[0]] is held  # the last to give it back keeps it
+
+
+def test_the_folding_memory_goes_with_its_module():
+    import gc
+    import weakref
+
+    from facenet_sk import _predict
+
+    module = _standardized_net()
+    predict_proba_in_batches(module, _pixels(), 8)
+    layer = weakref.ref(module[0])
+    assert layer() in _predict._FOLD_MEMORY
+    del module
+    gc.collect()
+    assert layer() is None
+
+
+def test_relus_watched_by_a_hook_see_their_input_unchanged():
+    """Unwatched ReLUs after the first layer work in place; a hook still sees its ReLU's input."""
+    module, pixels = _standardized_net(), _pixels()
+    seen = []
+    handle = module[1].register_forward_hook(
+        lambda layer, args, out: seen.append((args[0].clone(), args[0] is out)))
+    try:
+        proba = predict_proba_in_batches(module, pixels, 8)
+    finally:
+        handle.remove()
+    assert len(seen) == 4
+    assert all(not same and bool((before < 0).any()) for before, same in seen)
+    np.testing.assert_allclose(proba, _reference(module, pixels, 8), rtol=1e-5, atol=1e-6)
+
+
+def test_the_modules_mode_is_restored_when_folding_fails(monkeypatch):
+    from facenet_sk._net import _StandardizeInput
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("fold failed")
+
+    monkeypatch.setattr(_StandardizeInput, "fold", staticmethod(broken))
+    module = _standardized_net().train()
+    with pytest.raises(RuntimeError, match="fold failed"):
+        predict_proba_in_batches(module, _pixels(), 8)
+    assert module.training
