@@ -511,7 +511,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         # NaN and infinity are looked for batch by batch, just before each forward pass.
         X = self._check_X(X, ensure_all_finite=False)
-        with torch_threads(self.n_threads), reuse_freed_memory():
+        with torch_threads(self.n_threads):
             return predict_proba_in_batches(self.net_.module_, torch.from_numpy(X),
                                             self.net_.batch_size, self.net_.device)
 

@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.modules import module as _torch_module
 
+from ._malloc import reuse_freed_memory
 from .nets import _observed
 
 
@@ -55,7 +56,7 @@ def _module_watched(module):
                 or module._forward_hooks or module._forward_pre_hooks_with_kwargs)
 
 
-def _split_first_linear(module, lent):
+def _split_first_linear(module, lent, n_rows):
     """(pre-hooks, first Linear layer, the layers after it) when the check may look at its output.
 
     A NaN or an infinity anywhere in a row of X makes every output of a
@@ -67,8 +68,9 @@ def _split_first_linear(module, lent):
     checking (for ``only_fc``, 8 values a row instead of 6,912). Forward
     pre-hooks of the module run first, as the module's own call runs them;
     a hook that can ``fold`` itself into the first layer (the per-channel
-    standardization of ``input_scaling="channel"``) is folded instead, so
-    the input rows are read once, by the matrix product; the folded
+    standardization of ``input_scaling="channel"``) is folded instead
+    when ``n_rows`` rows are enough to repay it, so the input rows are
+    read once, by the matrix product; the folded
     weight is written into memory that ``lent`` (a
     :class:`contextlib.ExitStack`) gives back when the call ends.
     Otherwise, or while other hooks watch the module, None: the input
@@ -82,7 +84,10 @@ def _split_first_linear(module, lent):
         return None
     pre_hooks = list(module._forward_pre_hooks.values())
     first = layers[0]
-    if len(pre_hooks) == 1 and hasattr(pre_hooks[0], "fold"):
+    # Folding costs about three passes over the first layer's weights,
+    # standardizing about four over the rows: measured for fc_with_hidden
+    # (400 outputs), they break even at about 130 rows.
+    if len(pre_hooks) == 1 and hasattr(pre_hooks[0], "fold") and 3 * n_rows >= first.out_features:
         # The input standardization folded into the first layer's weights, once per call.
         memory = lent.enter_context(_memory_like(first))
         weight, bias = pre_hooks[0].fold(module, first, out=memory)
@@ -132,6 +137,12 @@ ROW_WISE_BLOCK_ROWS = 2048
 _ROW_WISE_LAYERS = (nn.Linear, nn.ReLU, nn.BatchNorm1d, nn.Dropout, nn.Identity)
 
 
+def _row_wise(module):
+    """Whether ``module`` is a plain ``nn.Sequential`` of row-wise layers only."""
+    return (_plain_sequential(module)
+            and all(isinstance(layer, _ROW_WISE_LAYERS) for layer in module))
+
+
 def rows_per_block(module, batch_size):
     """Rows of X per forward pass when predicting with ``module``.
 
@@ -151,8 +162,7 @@ def rows_per_block(module, batch_size):
     >>> rows_per_block(nn.Sequential(nn.Conv2d(3, 8, 3)), 128)
     128
     """
-    row_wise = (_plain_sequential(module)
-                and all(isinstance(layer, _ROW_WISE_LAYERS) for layer in module))
+    row_wise = _row_wise(module)
     # A hook may count or keep what each call sees: it sees batch_size rows, as
     # it always did. The input standardization (foldable) is no such hook.
     if row_wise and not (
@@ -200,9 +210,16 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
     module.train(False)
     on_cpu = torch.device(device).type == "cpu"
     logits = None
-    lent = contextlib.ExitStack()  # memory this call borrows (see _memory_like)
+    held = contextlib.ExitStack()  # released when the call ends, however it ends
+    if not _row_wise(module):
+        # A CNN's activations take tens of MB a batch: glibc would map fresh
+        # pages for each (see reuse_freed_memory, where allowed). Row-wise
+        # networks' take a few MB even in blocks of 2,048 rows, which glibc
+        # serves from its heap anyway, and trimming the heap after every
+        # call would only cost the next one fresh pages.
+        held.enter_context(reuse_freed_memory())
     try:
-        split = _split_first_linear(module, lent) if check_finite else None
+        split = _split_first_linear(module, held, n) if check_finite else None
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 batch = X[start:start + batch_size]
@@ -239,6 +256,6 @@ def predict_proba_in_batches(module, X, batch_size, device="cpu", check_finite=T
             # Row by row, as skorch's batch by batch: the same probabilities.
             proba = torch.softmax(logits, dim=-1)
     finally:
-        lent.close()
+        held.close()
         module.train(was_training)
     return proba.numpy()

@@ -185,15 +185,37 @@ def test_allowing_tunes_inside_fit_and_predict_only(monkeypatch):
         _fit_and_predict()
     finally:
         allow_malloc_tuning(False)
-    # Each of fit and predict: options set on entry, restored and trimmed on exit.
-    entry = [("mallopt", _malloc._M_MMAP_MAX, 0), ("mallopt", _malloc._M_TRIM_THRESHOLD,
-                                                      _malloc._NO_TRIM)]
-    exit_ = [("mallopt", _malloc._M_MMAP_MAX, _malloc._DEFAULT_MMAP_MAX),
-             ("mallopt", _malloc._M_MMAP_THRESHOLD, _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
-             ("mallopt", _malloc._M_TRIM_THRESHOLD, 2 * _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
-             ("malloc_trim", 0)]
-    assert libc.calls == (entry + exit_) * 2
+    # fit: options set on entry, restored and trimmed on exit. The fully
+    # connected network's prediction keeps activations of a few KB a row:
+    # glibc's own thresholds serve them, and no trim costs the next call.
+    assert libc.calls == _ENTRY + _EXIT
     assert "FACENET_SK_MALLOC" not in __import__("os").environ
+
+
+_ENTRY = [("mallopt", _malloc._M_MMAP_MAX, 0), ("mallopt", _malloc._M_TRIM_THRESHOLD,
+                                                   _malloc._NO_TRIM)]
+_EXIT = [("mallopt", _malloc._M_MMAP_MAX, _malloc._DEFAULT_MMAP_MAX),
+         ("mallopt", _malloc._M_MMAP_THRESHOLD, _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
+         ("mallopt", _malloc._M_TRIM_THRESHOLD, 2 * _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
+         ("malloc_trim", 0)]
+
+
+def test_a_cnns_prediction_tunes_and_a_fully_connected_ones_does_not(monkeypatch):
+    """A CNN's activations take tens of MB a batch; row-wise networks' a few KB a row."""
+    import torch
+
+    from facenet_sk._predict import predict_proba_in_batches
+    from facenet_sk.nets import CNN, FCNet
+
+    libc = _RecordingLibc()
+    libc.gnu_get_libc_version = None
+    monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
+    monkeypatch.setenv("FACENET_SK_MALLOC", "reuse")
+    X = torch.zeros((5, 12 * 12 * 3))
+    predict_proba_in_batches(FCNet(432, 3, hidden_layer_sizes=(4,)), X, 2)
+    assert libc.calls == []
+    predict_proba_in_batches(CNN((12, 12, 3), 3, conv_filters=(4,), dense_units=4), X, 2)
+    assert libc.calls == _ENTRY + _EXIT
 
 
 def test_the_command_allows_it_and_library_calls_do_not(monkeypatch):
@@ -210,7 +232,8 @@ def test_the_command_allows_it_and_library_calls_do_not(monkeypatch):
 
 
 def test_fit_runs_inside(monkeypatch):
-    """The estimators' fit and predict_proba take the block (one entry each)."""
+    """The estimators' fit takes the block (one entry); a fully connected network's
+    predict_proba does not (a CNN's does: see the test above)."""
     from facenet_sk import FCNetClassifier
     import numpy as np
 
@@ -221,9 +244,11 @@ def test_fit_runs_inside(monkeypatch):
         entries.append(1)
         return original()
 
-    monkeypatch.setattr(sys.modules["facenet_sk._base"], "reuse_freed_memory", counting)
+    for module in ("facenet_sk._base", "facenet_sk._predict"):
+        monkeypatch.setattr(sys.modules[module], "reuse_freed_memory", counting)
     X = np.random.default_rng(0).random((20, 12), dtype=np.float32)
     y = np.arange(20) % 2
     model = FCNetClassifier(hidden_layer_sizes=(), max_epochs=1, random_state=0).fit(X, y)
+    assert len(entries) == 1
     model.predict(X)
-    assert len(entries) == 2
+    assert len(entries) == 1

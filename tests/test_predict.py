@@ -270,3 +270,24 @@ def test_the_modules_mode_is_restored_when_folding_fails(monkeypatch):
     with pytest.raises(RuntimeError, match="fold failed"):
         predict_proba_in_batches(module, _pixels(), 8)
     assert module.training
+
+
+def test_too_few_rows_to_repay_the_fold_are_standardized_instead(monkeypatch):
+    from facenet_sk._net import _StandardizeInput
+
+    folds = []
+    fold = _StandardizeInput.fold
+    monkeypatch.setattr(_StandardizeInput, "fold",
+                        staticmethod(lambda *args, **kwargs: folds.append(1) or fold(*args,
+                                                                                     **kwargs)))
+    module, pixels = _standardized_net(), _pixels()  # a first layer of 6 outputs
+    one = predict_proba_in_batches(module, pixels[:1], 8)
+    assert folds == []  # 1 row: standardized, checked on the first layer's output
+    np.testing.assert_allclose(one, _reference(module, pixels[:1], 8), rtol=1e-5, atol=1e-6)
+    both = predict_proba_in_batches(module, pixels[:2], 8)
+    assert folds == [1]
+    np.testing.assert_allclose(both, _reference(module, pixels[:2], 8), rtol=1e-5, atol=1e-6)
+    bad = pixels[:1].clone()
+    bad[0, 3] = float("inf")
+    with pytest.raises(NonFiniteInputError, match="first in row 0"):
+        predict_proba_in_batches(module, bad, 8)
