@@ -9,7 +9,10 @@ For each of the course's five networks, on synthetic data of the course's shape
 (d) Keras 3 on TensorFlow, when ``tensorflow`` is installed (skipped otherwise;
     ``pip install tensorflow-cpu``, never a dependency of facenet_sk).
 
-Each is timed over ``--epochs`` epochs after one warm-up epoch; the runs are
+Each is timed over ``--epochs`` epochs after one warm-up epoch, or more for a
+network whose epochs are short: as many as make the plain loop's timed span
+last ``--min-seconds`` (estimated from one epoch before the runs; the fully
+connected networks' epochs last 10-200 ms, at the mercy of the machine). The runs are
 interleaved ``--repeats`` times (every network in every repetition), each
 run taking every place in the order in turn, and the median taken, so that a
 noisy, shared machine (and TensorFlow's threads winding down after a Keras
@@ -28,6 +31,7 @@ Usage::
 """
 
 import argparse
+import math
 import os
 import statistics
 import time
@@ -216,7 +220,11 @@ def keras_fit(name, X, y, epochs, batch_size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-images", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs after the warm-up")
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="timed epochs after the warm-up, at least")
+    parser.add_argument("--min-seconds", type=float, default=None,
+                        help="more timed epochs for a network until the plain loop's last "
+                             "this long (default 1; 0 with --smoke: --epochs for all)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--predict-repeats", type=int, default=4,
@@ -231,6 +239,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.smoke:
         args.n_images, args.epochs, args.repeats, args.predict_repeats = 128, 1, 1, 1
+    if args.min_seconds is None:
+        args.min_seconds = 0.0 if args.smoke else 1.0
     names = args.models.split(",")
     with_keras = not args.no_keras and keras_available()
     # This process is the benchmark's own: measure with glibc's malloc tuned,
@@ -244,7 +254,8 @@ def main(argv=None):
     roofline = matmul_gflops(1024 if args.smoke else 2048)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"fp32 matmul {roofline:.1f} GFLOP/s; {args.n_images} images, batch "
-          f"{args.batch_size}, {args.epochs} timed epoch(s) after 1 warm-up, "
+          f"{args.batch_size}, at least {args.epochs} timed epoch(s) (and {args.min_seconds:g} "
+          f"s of the plain loop) after 1 warm-up, "
           f"median of {args.repeats}; facenet_sk {facenet_sk.__version__} from "
           f"{os.path.dirname(facenet_sk.__file__)}")
     if with_keras:
@@ -303,9 +314,17 @@ class _ModelBench:
         self.module_type, self.module_args = type(module), _module_args(template, module)
         self.flops = forward_flops_per_image(module, (48, 48, 3))
         self.trained = {}
+        self.epochs = self.timed_epochs()
         self.contestants = ([self.run_facenet_sk, self.run_hand_loop]
                             + ([] if args.no_skorch else [self.run_skorch])
                             + ([self.run_keras] if with_keras else []))
+
+    def timed_epochs(self):
+        """``--epochs``, or more if the plain loop's would last under ``--min-seconds``."""
+        if self.args.min_seconds <= 0:
+            return self.args.epochs
+        epoch = hand_loop(self.fresh_module(), self.Xt, self.yt, 1, self.args.batch_size, 1e-3)
+        return max(self.args.epochs, math.ceil(self.args.min_seconds / epoch))
 
     def fresh_module(self):
         torch.manual_seed(0)
@@ -313,24 +332,24 @@ class _ModelBench:
 
     def run_facenet_sk(self):
         fit_s, pred_s, self.trained["model"] = facenet_fit(self.name, self.X, self.y,
-                                                           self.args.epochs, self.args.batch_size)
+                                                           self.epochs, self.args.batch_size)
         self.runs["facenet_sk"].append(fit_s)
         self.runs["pred_facenet_sk"].append(pred_s)
 
     def run_hand_loop(self):
         self.trained["ref"] = ref = self.fresh_module()
-        self.runs["hand_loop"].append(hand_loop(ref, self.Xt, self.yt, self.args.epochs,
+        self.runs["hand_loop"].append(hand_loop(ref, self.Xt, self.yt, self.epochs,
                                                 self.args.batch_size, 1e-3))
         self.runs["pred_hand"].append(hand_predict(ref, self.Xt, self.args.batch_size))
 
     def run_skorch(self):
-        fit_s, pred_s = skorch_default(self.fresh_module(), self.X, self.y, self.args.epochs,
+        fit_s, pred_s = skorch_default(self.fresh_module(), self.X, self.y, self.epochs,
                                        self.args.batch_size, 1e-3)
         self.runs["skorch"].append(fit_s)
         self.runs["pred_skorch"].append(pred_s)
 
     def run_keras(self):
-        fit_s, pred_s = keras_fit(self.name, self.X, self.y, self.args.epochs,
+        fit_s, pred_s = keras_fit(self.name, self.X, self.y, self.epochs,
                                   self.args.batch_size)
         self.runs["keras"].append(fit_s)
         self.runs["pred_keras"].append(pred_s)
@@ -354,6 +373,7 @@ class _ModelBench:
         n = self.args.n_images
         row = {
             "model": self.name,
+            "epochs": self.epochs,
             "facenet_sk img/s": n / med["facenet_sk"],
             "hand loop img/s": n / med["hand_loop"],
             "skorch img/s": n / med["skorch"] if med["skorch"] else None,

@@ -20,13 +20,17 @@ def _run(script, *args):
 
 @pytest.mark.slow
 def test_bench_fit_smoke():
-    out = _run("bench_fit.py", "--smoke")
-    for column in ("facenet_sk img/s", "hand loop img/s", "skorch img/s", "vs hand loop",
+    # Epochs of a few milliseconds (only_fc on 128 images) are timed more times.
+    out = _run("bench_fit.py", "--smoke", "--min-seconds", "0.05")
+    for column in ("epochs", "facenet_sk img/s", "hand loop img/s", "skorch img/s", "vs hand loop",
                    "vs skorch", "roofline", "pred img/s"):
         assert column in out
     for name in ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm"):
         assert f"\n{name}" in out or f" {name} " in out
     assert "fp32 matmul" in out
+    epochs = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+              if line.split()[:1] and line.split()[0] in ("only_fc", "cnn")}
+    assert epochs["only_fc"] > 1 and epochs["cnn"] >= 1
     # The price of dropout, from cnn and cnn_dropout timed in the same repetition.
     assert "dropout cost (facenet_sk): cnn_dropout takes " in out
     assert "of cnn's time per epoch (median of 1 repetitions" in out
