@@ -70,11 +70,10 @@ def _split_first_linear(module, lent, n_rows):
     a hook that can ``fold`` itself into the first layer (the per-channel
     standardization of ``input_scaling="channel"``) is folded instead
     when ``n_rows`` rows are enough to repay it, so the input rows are
-    read once, by the matrix product; the folded
-    weight is written into memory that ``lent`` (a
-    :class:`contextlib.ExitStack`) gives back when the call ends.
-    Otherwise, or while other hooks watch the module, None: the input
-    itself is checked.
+    read once, by the matrix product; the folded weight is written into
+    memory that ``lent`` (a :class:`contextlib.ExitStack`) gives back when
+    the call ends. Otherwise, or while other hooks watch the module, None:
+    the input itself is checked.
     """
     if not (_plain_sequential(module) and len(module) and type(module[0]) is nn.Linear
             and module[0].out_features < module[0].in_features):
