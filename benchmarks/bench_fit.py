@@ -12,17 +12,17 @@ For each of the course's five networks, on synthetic data of the course's shape
 Each is timed over ``--epochs`` epochs after one warm-up epoch, or more for a
 network whose epochs are short: as many as make the plain loop's timed span
 last ``--min-seconds`` (estimated from one epoch before the runs; the fully
-connected networks' epochs last 10-200 ms, at the mercy of the machine). The runs are
-interleaved ``--repeats`` times (every network in every repetition), each
-run taking every place in the order in turn, and the median taken, so that a
-noisy, shared machine (and TensorFlow's threads winding down after a Keras
-fit) affects all of them alike. facenet_sk's epoch is timed by the wall
-clock from one epoch's end to the next, every callback included. Prediction
-of the whole set is timed once after each fit and ``--predict-repeats``
-times more, alternating with the plain loop's; the medians are compared. It
-also reports the CNN's achieved GFLOP/s against the machine's measured fp32
-matmul GFLOP/s, and the price of dropout: ``cnn_dropout``'s epoch over
-``cnn``'s of the same repetition.
+connected networks' epochs last 10-200 ms, at the mercy of the machine). The
+runs are interleaved ``--repeats`` times (every network in every repetition),
+each run taking every place in the order in turn, and the median taken, so that
+a noisy, shared machine (and TensorFlow's threads winding down after a Keras
+fit) affects all of them alike. facenet_sk's epoch is timed by the wall clock
+from one epoch's end to the next, every callback included. Prediction of the
+whole set is timed once after each fit and ``--predict-repeats`` times more,
+alternating with the plain loop's; the medians are compared. It also reports
+the CNN's achieved GFLOP/s against the machine's measured fp32 matmul GFLOP/s,
+and the price of dropout: ``cnn_dropout``'s epoch over ``cnn``'s of the same
+repetition.
 
 Usage::
 

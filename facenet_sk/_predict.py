@@ -118,7 +118,7 @@ def _memory_like(layer):
     memory = _FOLD_MEMORY.pop(layer, None)
     if memory is None or (memory.shape, memory.dtype, memory.device) != (
             weight.shape, weight.dtype, weight.device):
-        memory = torch.empty_like(weight, requires_grad=False)
+        memory = torch.empty_like(weight)
     try:
         yield memory
     finally:
