@@ -13,7 +13,11 @@ from ._version import __version__
 # (PEP 562), so that ``import facenet_sk.cli`` and ``facenet-sk --help`` do
 # not wait seconds for torch and scikit-learn.
 _LAZY = {
+    "AugmentationWarning": "._base",
     "VersionMismatchWarning": "._base",
+    "config_context": "._config",
+    "get_config": "._config",
+    "set_config": "._config",
     "allow_malloc_tuning": "._malloc",
     "BASELINE_NAMES": ".baselines",
     "eigenfaces_baseline": ".baselines",

@@ -1,8 +1,11 @@
 """What every facenet_sk network classifier shares: the scikit-learn side.
 
-Hyper-parameters are declared in ``_parameter_constraints`` and checked once,
-at the top of ``fit``; data is validated here; the skorch net that trains the
-PyTorch module is built by ``_net.build_net``.
+Hyper-parameters are declared in ``estimators.py`` (one
+:class:`~facenet_sk._params.Param` each), from which every subclass gets its
+``__init__`` and ``_parameter_constraints``; they are checked once, at the
+top of ``fit``. Data is validated here; the skorch net that trains the
+PyTorch module is built by ``_net.build_net``; prediction is a pure read of
+the fitted module (``_predict.py``).
 """
 
 import math
@@ -24,9 +27,9 @@ from ._augment import FlipShift
 from ._batches import TensorDataset
 from ._malloc import reuse_freed_memory
 from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_device,
-                   set_validation, standardize_input, standardized, torch_threads)
-from ._params import SHARED_CONSTRAINTS, check_routed_args
-from ._predict import predict_proba_in_batches
+                   set_validation, torch_threads)
+from ._params import check_routed_args, declared_init
+from ._predict import predict_proba
 from ._version import __version__
 
 #: The exercise's input: 48x48 RGB images, 8 people.
@@ -51,26 +54,32 @@ class VersionMismatchWarning(UserWarning):
     """A model was pickled by another facenet_sk version than the one loading it."""
 
 
+class AugmentationWarning(UserWarning):
+    """``augment=True`` on input standardized feature by feature, where flips and shifts
+    move standardized values rather than faces."""
+
+
 class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of the network classifiers; not used directly.
 
-    Subclasses define ``__init__`` (every hyper-parameter as a plain
-    argument), extend ``_parameter_constraints`` with their own and define
-    ``_module(n_features, n_classes, image_shape)``.
+    Subclasses declare ``_params`` (a tuple of :class:`~facenet_sk._params.Param`,
+    every hyper-parameter once), from which they get ``__init__`` and
+    ``_parameter_constraints``, and define
+    ``_module(n_features, n_classes, image_shape, input_stats=None)``.
     """
 
-    #: Allowed values of every hyper-parameter (scikit-learn's declaration).
-    _parameter_constraints = dict(SHARED_CONSTRAINTS)
+    #: The hyper-parameters, declared by each subclass.
+    _params = ()
+    _parameter_constraints = {}
 
     #: Whether the network needs to know the images' shape (CNNs do).
     _needs_image_shape = False
-    #: With ``input_scaling="channel"``, standardize the training and validation
-    #: sets once per fit rather than every batch of every epoch. Worth it where
-    #: the first layer is one matrix product over the row (the fully connected
-    #: networks): there the two passes of the per-batch standardization cost
-    #: about as much as that product. Convolutions dwarf them, and a CNN's fit
-    #: sets the peak memory that the standardized copy of X would raise.
-    _standardize_once = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_params" in cls.__dict__:
+            cls.__init__ = declared_init(cls._params)
+            cls._parameter_constraints = {p.name: p.constraints for p in cls._params}
 
     # ----------------------------------------------------------- parameters
     def get_params(self, deep=True):
@@ -337,25 +346,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             seed = (seed + self.n_epochs_) % np.iinfo(np.int32).max
         else:
             self._fit_input_stats(X)
+        if self.augment:
+            _warn_if_standardized_per_feature(X)
         X, y, X_valid, y_valid = self._validation_data(X, y, X_valid, y_valid, seed)
         device = self.net_.device if continuing else resolve_device(self.device)
-
-        X, X_valid = (None if A is None else torch.from_numpy(A) for A in (X, X_valid))
-        # Not with augmentation, whose shifts fill with black pixels before standardizing;
-        # on the CPU only, where a batch reaches the network as the loader made it.
-        once = (self._standardize_once and self.input_scaling == "channel" and not self.augment
-                and torch.device(device).type == "cpu")
-        if once:
-            if continuing:  # the statistics the network's hook holds
-                mean, scale = self.net_.module_.input_mean, self.net_.module_.input_scale
-            else:  # those standardize_input will give the new network
-                mean, scale = (torch.as_tensor(np.asarray(v), dtype=torch.float32)
-                               for v in (self.input_mean_, self.input_scale_))
-            X, X_valid = (None if A is None else standardized(A, mean, scale)
-                          for A in (X, X_valid))
-        train = TensorDataset(X, torch.from_numpy(y), standardized=once)
-        valid = None if X_valid is None else TensorDataset(X_valid, torch.from_numpy(y_valid),
-                                                           standardized=once)
+        train = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+        valid = None if X_valid is None else TensorDataset(torch.from_numpy(X_valid),
+                                                           torch.from_numpy(y_valid))
         # fork_rng keeps the caller's global torch RNG untouched while the
         # seed fixes weight initialisation and dropout masks.
         forked = [] if device == "cpu" else None
@@ -369,7 +366,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             else:
                 net = self._make_net(y, device, seed, valid)
                 net.initialize()
-            net.partial_fit(train, None, epochs=int(epochs))
+            try:
+                net.partial_fit(train, None, epochs=int(epochs))
+            finally:
+                # Prediction reads the module as it is: in evaluation mode.
+                net.module_.eval()
         # The validation set is needed only while training: do not pickle it.
         net.train_split = None
         self.net_ = net
@@ -388,9 +389,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _make_net(self, y, device, seed, valid):
         """The skorch net for encoded training labels ``y`` and a validation set."""
         n_classes = len(self.classes_)
-        module = self._module(self.n_features_in_, n_classes, self.image_shape_)
-        if self.input_scaling == "channel":
-            standardize_input(module, self.input_mean_, self.input_scale_)
+        stats = ((self.input_mean_, self.input_scale_) if self.input_scaling == "channel"
+                 else None)
+        module = self._module(self.n_features_in_, n_classes, self.image_shape_,
+                              input_stats=stats)
         criterion_weight = None
         if self.class_weight is not None:
             weights = compute_class_weight(self.class_weight, classes=self.classes_,
@@ -402,14 +404,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError("augment=True needs images: X is not a square RGB image and "
                                  "image_shape is not set")
             transform = FlipShift(self.image_shape_, seed=seed)
-        return build_net(
-            module, n_classes=n_classes, device=device, seed=seed, valid=valid,
-            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
-            optimizer_params=self.optimizer_params, criterion_params=self.criterion_params,
-            criterion_weight=criterion_weight, max_epochs=self.max_epochs,
-            batch_size=self.batch_size, early_stopping=self.early_stopping,
-            n_iter_no_change=self.n_iter_no_change, transform=transform,
-            callbacks=self.callbacks, verbose=self.verbose)
+        return build_net(self, module, n_classes=n_classes, device=device, seed=seed,
+                         valid=valid, criterion_weight=criterion_weight, transform=transform)
 
     # ---------------------------------------------------------- weights
     def save_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None):
@@ -458,11 +454,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         self.net_.load_params(f_params=f_params, f_optimizer=f_optimizer,
                               f_criterion=f_criterion, f_history=f_history)
-        module = self.net_.module_
-        if hasattr(module, "input_mean"):  # the loaded statistics are the model's now
+        standardize = getattr(self.net_.module_, "standardize", None)
+        if standardize is not None:  # the loaded statistics are the model's now
             self.input_mean_, self.input_scale_ = (
-                getattr(module, name).detach().cpu().numpy().astype(np.float64)
-                for name in ("input_mean", "input_scale"))
+                tensor.detach().cpu().numpy().astype(np.float64)
+                for tensor in (standardize.mean, standardize.scale))
         self.history_ = self.net_.history
         self.n_epochs_ = len(self.net_.history)
         return self
@@ -491,6 +487,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=forked):
             torch.manual_seed(seed)
             self.net_ = self._make_net(y, resolve_device(self.device), seed, None).initialize()
+        self.net_.module_.eval()
         self.history_ = self.net_.history
         self.n_epochs_ = 0
         self.interrupted_ = False
@@ -507,13 +504,17 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+
+        Notes
+        -----
+        A pure read of the fitted network: safe to call from several
+        threads at once on one fitted model.
         """
         check_is_fitted(self)
-        # NaN and infinity are looked for batch by batch, just before each forward pass.
-        X = self._check_X(X, ensure_all_finite=False)
+        X = self._check_X(X)
         with torch_threads(self.n_threads):
-            return predict_proba_in_batches(self.net_.module_, torch.from_numpy(X),
-                                            self.net_.batch_size, self.net_.device)
+            return predict_proba(self.net_.module_, torch.from_numpy(X), self.net_.batch_size,
+                                 self.net_.device)
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.
@@ -616,6 +617,31 @@ def _infer_image_shape(n_features):
     """(s, s, 3) when ``n_features`` is 3 * s * s, else None."""
     side = math.isqrt(n_features // 3)
     return (side, side, 3) if n_features and 3 * side * side == n_features else None
+
+
+def _warn_if_standardized_per_feature(X):
+    """Warn when every varying feature of X has mean 0 and standard deviation 1.
+
+    That is what a per-pixel ``StandardScaler`` fitted on X gives; images
+    scaled per channel, or raw, have pixels of different means.
+    """
+    total, squares = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for start in range(0, len(X), 256):  # no float64 copy of the whole of X
+        block = X[start:start + 256].astype(np.float64)
+        total += block.sum(axis=0)
+        squares += (block ** 2).sum(axis=0)
+    mean = total / len(X)
+    std = np.sqrt(np.maximum(squares / len(X) - mean ** 2, 0))
+    varying = std > 1e-6
+    if varying.sum() > 1 and np.abs(mean[varying]).max() < 1e-3 \
+            and np.abs(std[varying] - 1).max() < 1e-3:
+        warnings.warn(
+            "augment=True on input standardized feature by feature (e.g. a StandardScaler "
+            "before the network): flips and shifts then move standardized values, not faces, "
+            "which usually lowers accuracy. Give the network the images (its own "
+            "input_scaling='channel' standardizes after augmenting), or put "
+            "facenet_sk.preprocessing.ChannelStandardScaler in front instead.",
+            AugmentationWarning, stacklevel=4)
 
 
 def _channel_stats(X, n_channels, rows_per_block=256):

@@ -9,9 +9,6 @@ slice (evaluation) or one ``index_select`` with a shuffled index (training).
 import torch
 from torch.utils.data import Dataset
 
-#: Attribute of a batch that the network's input standardization leaves alone.
-STANDARDIZED = "facenet_sk_standardized"
-
 
 class TensorDataset(Dataset):
     """Features and optional labels held as whole tensors.
@@ -20,11 +17,9 @@ class TensorDataset(Dataset):
     skorch's helpers (and :class:`BatchLoader`) reach the tensors directly.
     """
 
-    def __init__(self, X, y=None, standardized=False):
+    def __init__(self, X, y=None):
         self.X = X
         self.y = y
-        #: X already went through the network's input standardization.
-        self.standardized = standardized
 
     def __len__(self):
         return len(self.X)
@@ -90,7 +85,4 @@ class BatchLoader:
                 yb = y.index_select(0, index) if y is not None else None
             if self.transform is not None:
                 Xb = self.transform(Xb)
-            if getattr(self.dataset, "standardized", False):
-                # The network's standardizing hook lets such a batch through as it is.
-                setattr(Xb, STANDARDIZED, True)
             yield Xb, yb

@@ -14,12 +14,15 @@ and only those draw the next 24 bits. Measured alone, that is under 1 ns
 an element, random bytes, comparison and the float noise together. The
 generator is seeded from PyTorch's global generator at every call, so
 ``torch.manual_seed`` fixes every mask. Other devices and dtypes keep
-PyTorch's own dropout.
+PyTorch's own dropout, and so does every call while the ``fast_dropout``
+switch is off (:func:`facenet_sk.set_config`).
 """
 
 import numpy as np
 import torch
 from torch import nn
+
+from ._config import get_config
 
 _DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
@@ -117,7 +120,7 @@ class Dropout(nn.Dropout):
         if not self.training or self.p == 0:
             return x
         if (x.device.type != "cpu" or x.dtype not in _DTYPES or self.inplace or self.p == 1
-                or not _dense(x)):
+                or not _dense(x) or not get_config()["fast_dropout"]):
             return super().forward(x)
         # As PyTorch's own: autograd saves the noise and multiplies the gradient by it.
         return x * dropout_noise(x, self.p)

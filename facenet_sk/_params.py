@@ -1,23 +1,29 @@
-"""The allowed values of the classifiers' hyper-parameters, declared once.
+"""How a hyper-parameter is declared: one :class:`Param`, and the rules it may use.
 
-Each classifier lists its hyper-parameters in ``_parameter_constraints``, in
-scikit-learn's own vocabulary (:class:`~sklearn.utils._param_validation.Interval`,
-``StrOptions``, ``"boolean"``...), and ``fit`` checks them all before it
-touches the data (scikit-learn's ``_fit_context``). numpy numbers count as
-numbers everywhere (``np.int64(50)``, ``np.float32(0.3)``) and numpy arrays as
-sequences, so that grids built with ``np.arange`` search as lists do.
+Every hyper-parameter of the network classifiers is one :class:`Param` in
+``facenet_sk/estimators.py``: its name, default, allowed values and
+documentation together. From that one declaration a classifier gets its
+``__init__`` signature (what ``get_params``, ``clone`` and ``repr`` read),
+its ``_parameter_constraints`` (checked by scikit-learn's ``_fit_context``
+at the top of ``fit``) and the "Parameters" section of its docstring.
 
-The few rules scikit-learn has no word for are constraints of the same kind,
-defined here.
+The allowed values use scikit-learn's own vocabulary
+(:class:`~sklearn.utils._param_validation.Interval`, ``StrOptions``,
+``"boolean"``...). numpy numbers count as numbers everywhere
+(``np.int64(50)``, ``np.float32(0.3)``) and numpy arrays as sequences, so that
+grids built with ``np.arange`` search as lists do. The few rules
+scikit-learn has no word for are constraints of the same kind, defined here.
 """
 
-import math
+import inspect
 import re
-from numbers import Integral, Real
+import textwrap
+from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options
 
 #: The optimizers known by name; any ``torch.optim.Optimizer`` subclass works too.
 OPTIMIZERS = {
@@ -109,32 +115,90 @@ class CudaDevice(_Rule):
         return "'cuda' or 'cuda:N'"
 
 
-#: Hyper-parameters both classifiers share, with their allowed values.
-SHARED_CONSTRAINTS = {
-    "dropout": [Interval(Real, 0, 1, closed="left")],
-    "batchnorm": ["boolean"],
-    "batchnorm_momentum": [Interval(Real, 0, 1, closed="right")],
-    "lr": [Interval(Real, 0, math.inf, closed="neither")],
-    "max_epochs": [Ints(1)],
-    "batch_size": [Ints(1)],
-    "optimizer": [StrOptions(set(OPTIMIZERS)), OptimizerClass()],
-    "optimizer_params": [dict, None],
-    "criterion_params": [dict, None],
-    "weight_decay": [Interval(Real, 0, math.inf, closed="left")],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [Ints(1)],
-    "augment": ["boolean"],
-    "input_scaling": [StrOptions({"channel"}), None],
-    "class_weight": [StrOptions({"balanced"}), dict, None],
-    "image_shape": [PositiveInts(length=3), None],
-    "warm_start": ["boolean"],
-    "random_state": ["random_state"],
-    "device": [StrOptions({"cpu", "mps", "auto"}), CudaDevice()],
-    "n_threads": [Ints(1), None],
-    "verbose": [Ints(0)],
-    "callbacks": [list, tuple, None],
-}
+@dataclass(frozen=True)
+class Param:
+    """One hyper-parameter: name, default, allowed values and documentation.
+
+    Parameters
+    ----------
+    name : str
+        The constructor argument (and attribute) name.
+    default : object
+        Its default value (immutable: a tuple, not a list).
+    constraints : list
+        scikit-learn constraints of its allowed values.
+    type_doc : str
+        The type part of its numpydoc line, e.g. ``"float"``.
+    doc : str
+        What it does (wrapped and indented when the docstring is built).
+    positional : bool, default=False
+        Whether it may be given by position (the family's own leading
+        arguments); the others are keyword-only.
+
+    Examples
+    --------
+    >>> from sklearn.utils._param_validation import Interval
+    >>> from numbers import Real
+    >>> lr = Param("lr", 0.001, [Interval(Real, 0, None, closed="neither")], "float",
+    ...            "Learning rate.")
+    >>> print(lr.docstring())
+        lr : float, default=0.001
+            Learning rate.
+    """
+
+    name: str
+    default: object
+    constraints: list
+    type_doc: str
+    doc: str
+    positional: bool = False
+
+    def docstring(self):
+        """The parameter's entry in a numpydoc "Parameters" section (4-space indented)."""
+        body = textwrap.fill(" ".join(self.doc.split()), width=88, initial_indent=" " * 8,
+                             subsequent_indent=" " * 8)
+        return f"    {self.name} : {self.type_doc}, default={self.default!r}\n{body}"
+
+
+def declared_init(params):
+    """An ``__init__`` that stores each of ``params`` as an attribute, with their signature.
+
+    scikit-learn reads hyper-parameter names from the signature of
+    ``__init__`` (``inspect.signature``, which honours ``__signature__``), so
+    the generated method behaves as one written out by hand: arguments
+    stored unchanged, nothing else done.
+
+    Parameters
+    ----------
+    params : sequence of Param
+
+    Returns
+    -------
+    function
+
+    Examples
+    --------
+    >>> import inspect
+    >>> init = declared_init([Param("a", 1, [], "int", "A.", positional=True),
+    ...                       Param("b", None, [], "None", "B.")])
+    >>> str(inspect.signature(init))
+    '(self, a=1, *, b=None)'
+    """
+    kinds = {True: inspect.Parameter.POSITIONAL_OR_KEYWORD,
+             False: inspect.Parameter.KEYWORD_ONLY}
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(p.name, kinds[p.positional], default=p.default) for p in params])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
+
 
 # Arguments of the optimizer and the loss that other hyper-parameters own.
 _OWNED_OPTIMIZER_ARGS = {"params": None, "lr": "lr", "weight_decay": "weight_decay"}
@@ -146,7 +210,6 @@ def check_routed_args(estimator, optimizer, criterion):
     that ``optimizer`` or ``criterion`` does not take, or that another
     hyper-parameter sets.
     """
-    import inspect
 
     for attr, target, owned in (("optimizer_params", optimizer, _OWNED_OPTIMIZER_ARGS),
                                 ("criterion_params", criterion, _OWNED_CRITERION_ARGS)):

@@ -4,6 +4,8 @@ import torch
 from sklearn.pipeline import Pipeline
 from torch import nn
 
+from .nets import Standardize
+
 _WIDTHS = (38, 24, 12)
 
 
@@ -67,7 +69,10 @@ def summary(model):
     input_shape = getattr(module, "input_shape", None)
     if input_shape is None:
         raise ValueError(f"{type(module).__name__} has no input_shape attribute to run it on")
-    layers = list(module.named_children()) if isinstance(module, nn.Sequential) else [
+    # The input standardization is the input's preprocessing, not one of the
+    # course's layers: left out, as Keras's table leaves out its Input.
+    layers = [(name, layer) for name, layer in module.named_children()
+              if not isinstance(layer, Standardize)] if isinstance(module, nn.Sequential) else [
         (type(module).__name__.lower(), module)]
     shapes = {}
     hooks = [layer.register_forward_hook(

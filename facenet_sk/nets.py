@@ -10,10 +10,10 @@ features. Layers are named the way Keras names them, so that
 import math
 from collections import OrderedDict
 
+import numpy as np
 import torch
 from torch import nn
 
-from ._conv_relu import conv2d_relu
 from ._dropout import Dropout
 
 # Keras's BatchNormalization defaults: momentum 0.99 keeps 99 % of the running
@@ -53,6 +53,50 @@ class _Layers:
     def add(self, kind, layer):
         self._counts[kind] = self._counts.get(kind, 0) + 1
         self.layers[f"{kind}_{self._counts[kind]}"] = layer
+
+
+class Standardize(nn.Module):
+    """``(x - mean) / scale`` per channel of flat rows whose values cycle through the channels.
+
+    A layer without parameters: its statistics are buffers, so they travel
+    with the weights (``state_dict``, ``save_params``, ``.to(device)``) and
+    are not trained. The Keras-style summary does not list it, so the
+    course's layer table and parameter counts stay as they were.
+
+    Parameters
+    ----------
+    mean, scale : array-like of shape (n_channels,)
+        The channels' mean and standard deviation (non-zero).
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = Standardize([10.0, 20.0], [2.0, 4.0])
+    >>> layer(torch.tensor([[12.0, 24.0, 10.0, 20.0]])).tolist()
+    [[1.0, 1.0, 0.0, 0.0]]
+    """
+
+    def __init__(self, mean, scale):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(np.asarray(mean), dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(np.asarray(scale), dtype=torch.float32))
+
+    def forward(self, x):
+        # The statistics tiled to the row's width broadcast along whole rows,
+        # much faster than over a last dimension of 3 channels.
+        repeats = x.shape[1] // self.mean.numel()
+        return (x - self.mean.repeat(repeats)) / self.scale.repeat(repeats)
+
+    def extra_repr(self):
+        return f"n_channels={self.mean.numel()}"
+
+
+def _input_layers(input_stats):
+    """The first layers of a network: its input standardization, when given statistics."""
+    built = _Layers()
+    if input_stats is not None:
+        built.layers["standardize"] = Standardize(*input_stats)
+    return built
 
 
 class ImageFromFlat(nn.Module):
@@ -98,6 +142,9 @@ class FCNet(nn.Sequential):
     batchnorm_momentum : float, default=0.01
         PyTorch momentum of the batch normalization's running statistics
         (Keras's momentum 0.99 is 0.01 here).
+    input_stats : tuple of (mean, scale), default=None
+        Per-channel statistics of a :class:`Standardize` first layer; None
+        for none.
 
     Examples
     --------
@@ -107,15 +154,15 @@ class FCNet(nn.Sequential):
     """
 
     def __init__(self, n_features, n_classes, hidden_layer_sizes=(400, 200), dropout=0.0,
-                 batchnorm=False, batchnorm_momentum=BN_MOMENTUM):
-        built = _Layers()
+                 batchnorm=False, batchnorm_momentum=BN_MOMENTUM, input_stats=None):
+        built = _input_layers(input_stats)
         width = n_features
         for units in hidden_layer_sizes:
             built.add("dense", he_normal_(nn.Linear(width, units)))
             if batchnorm:
                 built.add("batch_normalization",
                           nn.BatchNorm1d(units, eps=BN_EPS, momentum=batchnorm_momentum))
-            built.add("activation", nn.ReLU())
+            built.add("activation", nn.ReLU(inplace=True))
             if dropout:
                 built.add("dropout", Dropout(dropout))
             width = units
@@ -146,6 +193,9 @@ class CNN(nn.Sequential):
         layer, before the ReLU.
     batchnorm_momentum : float, default=0.01
         PyTorch momentum of the batch normalization's running statistics.
+    input_stats : tuple of (mean, scale), default=None
+        Per-channel statistics of a :class:`Standardize` first layer; None
+        for none.
 
     Examples
     --------
@@ -155,9 +205,9 @@ class CNN(nn.Sequential):
     """
 
     def __init__(self, image_shape, n_classes, conv_filters=(32, 64), dense_units=200,
-                 dropout=0.0, batchnorm=False, batchnorm_momentum=BN_MOMENTUM):
+                 dropout=0.0, batchnorm=False, batchnorm_momentum=BN_MOMENTUM, input_stats=None):
         height, width, channels = image_shape
-        built = _Layers()
+        built = _input_layers(input_stats)
         built.add("reshape", ImageFromFlat(image_shape))
         for filters in conv_filters:
             for _ in range(2):
@@ -165,7 +215,7 @@ class CNN(nn.Sequential):
                 if batchnorm:
                     built.add("batch_normalization",
                               nn.BatchNorm2d(filters, eps=BN_EPS, momentum=batchnorm_momentum))
-                built.add("activation", nn.ReLU())
+                built.add("activation", nn.ReLU(inplace=True))
                 channels = filters
             built.add("max_pooling2d", nn.MaxPool2d(2))
             if dropout:
@@ -181,7 +231,7 @@ class CNN(nn.Sequential):
         if batchnorm:
             built.add("batch_normalization",
                       nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=batchnorm_momentum))
-        built.add("activation", nn.ReLU())
+        built.add("activation", nn.ReLU(inplace=True))
         if dropout:
             built.add("dropout", Dropout(dropout))
         built.add("dense", he_normal_(nn.Linear(dense_units, n_classes)))
@@ -191,57 +241,3 @@ class CNN(nn.Sequential):
         # Weights in channels_last match the layout of ImageFromFlat's output,
         # so no convolution has to reorder its input.
         self.to(memory_format=torch.channels_last)
-
-    def forward(self, x):
-        """Run the layers in order, pooling before the ReLU that precedes a pooling.
-
-        ReLU is monotonic, so ``max_pool(relu(x)) == relu(max_pool(x))`` exactly,
-        and the gradients agree too (both reach the window's maximum, or
-        nothing when it is not positive). After the pooling the ReLU and its
-        gradient touch a quarter of the values: a tenth of a training step
-        less. A convolution and the ReLU after it run as one operator
-        (``facenet_sk._conv_relu.conv2d_relu``), and other ReLUs in
-        place: the same values and gradients, fewer passes over memory.
-        Hooks on single layers see each layer's own output, so while
-        any is registered (:func:`facenet_sk.summary` uses them) the layers run
-        one by one in the listed order.
-        """
-        layers = list(self._modules.values())
-        if _observed(layers):
-            return super().forward(x)
-        i = 0
-        while i < len(layers):
-            layer = layers[i]
-            following = type(layers[i + 1]) if i + 1 < len(layers) else None
-            if type(layer) is nn.ReLU and following is nn.MaxPool2d:
-                # In place: the pooling keeps its input and indices for its
-                # gradient, not its output, so no more memory than before.
-                x = torch.relu_(layers[i + 1](x))
-                i += 2
-            elif (type(layer) is nn.Conv2d and following is nn.ReLU
-                  and not (i + 2 < len(layers) and type(layers[i + 2]) is nn.MaxPool2d)):
-                # A ReLU with no pooling after it (those run after the pooling,
-                # above): applied as the convolution writes its output.
-                x = conv2d_relu(layer, x)
-                i += 2
-            elif type(layer) is nn.ReLU and i and type(layers[i - 1]) in _FRESH_OUTPUT:
-                # Their outputs are new tensors, and their gradients need their
-                # input, not their output: in place saves a pass over memory.
-                x = torch.relu_(x)
-                i += 1
-            else:
-                x = layer(x)
-                i += 1
-        return x
-
-
-# Layers that return a new tensor and keep no reference to it for their gradient.
-_FRESH_OUTPUT = (nn.BatchNorm1d, nn.BatchNorm2d, nn.Linear)
-
-
-def _observed(layers):
-    """Whether a forward hook watches any single layer (or every module)."""
-    from torch.nn.modules import module as torch_module
-
-    return bool(torch_module._global_forward_hooks or torch_module._global_forward_pre_hooks
-                or any(layer._forward_hooks or layer._forward_pre_hooks for layer in layers))

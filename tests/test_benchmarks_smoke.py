@@ -36,14 +36,6 @@ def test_bench_fit_smoke():
     assert "of cnn's time per epoch (median of 1 repetitions" in out
 
 
-def test_bench_cnn_forward_smoke():
-    out = _run("bench_cnn_forward.py", "--smoke")
-    rows = [line.split() for line in out.splitlines()[2:]]
-    assert [row[0] for row in rows] == ["cnn", "cnn_dropout", "cnn_dropout_batchnorm"]
-    for row in rows:  # milliseconds of both paths and their ratio
-        assert float(row[1]) > 0 and float(row[2]) > 0 and row[3].endswith("x")
-
-
 def test_bench_dropout_smoke():
     out = _run("bench_dropout.py", "--smoke")
     rows = {line[:26].strip(): line[26:].split() for line in out.splitlines()[2:5]}

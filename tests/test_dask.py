@@ -68,18 +68,11 @@ def test_core_never_imports_dask():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
-def test_task_threads_share_the_worker(monkeypatch):
+def test_a_task_uses_one_thread_and_code_outside_tasks_none(monkeypatch):
     distributed = pytest.importorskip("distributed")
     assert dask_task_threads() is None  # not in a task
-    state = SimpleNamespace(nthreads=8, total_resources={"slots": 2}, tasks={
-        "free": SimpleNamespace(resource_restrictions={}),
-        "slot": SimpleNamespace(resource_restrictions={"slots": 1})})
-    monkeypatch.setattr(distributed, "get_worker", lambda: SimpleNamespace(state=state))
-    # 8 threads run 8 free tasks at once, or 2 tasks that each need one of 2 slots.
-    monkeypatch.setattr(distributed.worker.thread_state, "key", "free", raising=False)
+    monkeypatch.setattr(distributed, "get_worker", lambda: object())
     assert dask_task_threads() == 1
-    monkeypatch.setattr(distributed.worker.thread_state, "key", "slot", raising=False)
-    assert dask_task_threads() == 4
 
 
 # --------------------------------------------------------------- the cluster
@@ -243,19 +236,19 @@ def test_each_task_uses_the_threads_its_worker_gives_it(on_cluster, faces):
     np.testing.assert_array_equal(remote["test_score"], local["test_score"])
 
 
-def test_a_task_that_takes_a_whole_worker_gets_all_its_threads(faces):
-    """A resource of which the worker has one lets one task run at a time: it gets every thread."""
+def test_a_task_that_takes_a_whole_worker_uses_the_threads_it_is_given(faces):
+    """One task at a time per worker (a resource of which it has one): n_threads gives it more."""
     distributed = pytest.importorskip("distributed")
     X, y = faces
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   resources={"slot": 1}, dashboard_address=":0") as cluster, \
             distributed.Client(cluster, set_as_default=False) as client:
-        for resources, threads in (({}, 1), ({"slot": 1}, 2)):
-            with parallel_config(backend="dask", client=client, resources=resources):
-                cv = cross_validate(small_cnn(callbacks=[ThreadProbe()]), X, y, cv=2,
-                                    n_jobs=-1, return_estimator=True)
+        for n_threads, threads in ((None, 1), (2, 2)):
+            with parallel_config(backend="dask", client=client, resources={"slot": 1}):
+                cv = cross_validate(small_cnn(n_threads=n_threads, callbacks=[ThreadProbe()]),
+                                    X, y, cv=2, n_jobs=-1, return_estimator=True)
             for model in cv["estimator"]:
-                assert model.history_[:, "torch_threads"] == [threads, threads], resources
+                assert model.history_[:, "torch_threads"] == [threads, threads], n_threads
 
 
 @pytest.fixture(scope="module")

@@ -158,7 +158,7 @@ class _RecordValidLoss(Callback):
         return self
 
     def on_epoch_end(self, net, **kwargs):
-        self.weights.append(net.module_[0].weight.detach().clone())
+        self.weights.append(net.module_.dense_1.weight.detach().clone())
 
 
 def test_early_stopping_restores_the_best_epoch(faces):
@@ -171,7 +171,7 @@ def test_early_stopping_restores_the_best_epoch(faces):
     best = int(np.argmin(losses))
     assert clf.n_epochs_ < 40
     assert clf.n_epochs_ == best + 1 + 3
-    restored = clf.net_.module_[0].weight.detach()
+    restored = clf.net_.module_.dense_1.weight.detach()
     np.testing.assert_array_equal(restored, recorder.weights[best])
     assert not np.array_equal(restored, recorder.weights[-1])
 

@@ -26,7 +26,8 @@ def test_statistics_are_the_channel_scalers(faces):
     np.testing.assert_allclose(model.input_mean_, scaler.mean_)
     np.testing.assert_allclose(model.input_scale_, scaler.scale_)
     state = model.net_.module_.state_dict()
-    np.testing.assert_allclose(state["input_mean"].numpy(), scaler.mean_, rtol=1e-6)
+    np.testing.assert_allclose(state["standardize.mean"].numpy(), scaler.mean_, rtol=1e-6)
+    np.testing.assert_allclose(state["standardize.scale"].numpy(), scaler.scale_, rtol=1e-6)
 
 
 def test_scaling_inside_equals_the_channel_scaler_in_front(faces):
@@ -47,7 +48,7 @@ def test_raw_input_without_scaling_is_what_it_was(faces):
     scaled = make_model("cnn", conv_filters=(4, 8), dense_units=8, max_epochs=1,
                         random_state=0).fit(X, y)
     assert raw.history_[0, "train_loss"] > 10 * scaled.history_[0, "train_loss"]
-    assert "input_mean" not in raw.net_.module_.state_dict()
+    assert not any(key.startswith("standardize") for key in raw.net_.module_.state_dict())
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -113,3 +114,21 @@ def test_augmentation_helps_on_the_natural_path_on_lfw7(lfw_root):
     assert augmented > plain, (augmented, plain)
     # Measured 0.966 on CI's machine; the course's settings reach about 0.95.
     assert augmented >= 0.95, augmented
+
+
+def test_standardization_is_a_layer_that_follows_the_module_to_any_dtype(faces):
+    """No hook, no flag: the statistics are buffers of the first layer."""
+    import torch
+
+    from facenet_sk.nets import Standardize
+
+    model = make_model("only_fc", max_epochs=1, random_state=0).fit(faces.images, faces.target)
+    module = model.net_.module_
+    assert isinstance(module[0], Standardize)
+    assert not list(module[0].parameters())
+    X = torch.from_numpy(faces.data[:5].astype(np.float64))
+    with torch.no_grad():
+        as_double = module.double()(X)
+        module.float()
+        as_float = module(X.float())
+    np.testing.assert_allclose(as_double.numpy(), as_float.numpy(), rtol=1e-4, atol=1e-4)

@@ -204,7 +204,7 @@ def test_a_cnns_prediction_tunes_and_a_fully_connected_ones_does_not(monkeypatch
     """A CNN's activations take tens of MB a batch; row-wise networks' a few KB a row."""
     import torch
 
-    from facenet_sk._predict import predict_proba_in_batches
+    from facenet_sk._predict import predict_proba
     from facenet_sk.nets import CNN, FCNet
 
     libc = _RecordingLibc()
@@ -212,9 +212,9 @@ def test_a_cnns_prediction_tunes_and_a_fully_connected_ones_does_not(monkeypatch
     monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
     monkeypatch.setenv("FACENET_SK_MALLOC", "reuse")
     X = torch.zeros((5, 12 * 12 * 3))
-    predict_proba_in_batches(FCNet(432, 3, hidden_layer_sizes=(4,)), X, 2)
+    predict_proba(FCNet(432, 3, hidden_layer_sizes=(4,)).eval(), X, 2)
     assert libc.calls == []
-    predict_proba_in_batches(CNN((12, 12, 3), 3, conv_filters=(4,), dense_units=4), X, 2)
+    predict_proba(CNN((12, 12, 3), 3, conv_filters=(4,), dense_units=4).eval(), X, 2)
     assert libc.calls == _ENTRY + _EXIT
 
 

@@ -110,10 +110,10 @@ def test_partial_fit_with_classes_not_in_the_first_batch(faces):
 def test_warm_start_continues_training(faces):
     X, y = faces.images, faces.target
     model = sgd(max_epochs=2, warm_start=True).fit(X, y)
-    weights = model.net_.module_[0].weight.detach().clone()
+    weights = model.net_.module_.dense_1.weight.detach().clone()
     model.fit(X, y)
     assert model.n_epochs_ == 4 and len(model.history_) == 4
-    assert not torch.equal(model.net_.module_[0].weight, weights)
+    assert not torch.equal(model.net_.module_.dense_1.weight, weights)
     # The second call continued: its first epoch starts from where the first ended.
     assert model.history_[2, "train_loss"] < model.history_[0, "train_loss"]
     cold = clone(model).set_params(warm_start=False).fit(X, y).fit(X, y)
@@ -141,7 +141,7 @@ def test_weights_alone_are_saved_and_loaded(faces, tmp_path):
     assert fresh.n_epochs_ == 3
     # The input statistics travel with the weights.
     state = torch.load(tmp_path / "w.pt")
-    assert {"input_mean", "input_scale"} <= set(state)
+    assert {"standardize.mean", "standardize.scale"} <= set(state)
     # Weights of another architecture are refused by torch.
     with pytest.raises(RuntimeError, match="size mismatch|Missing key"):
         make_model("fc_with_hidden", max_epochs=1).initialize(X, y).load_params(
