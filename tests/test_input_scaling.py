@@ -132,3 +132,25 @@ def test_standardization_is_a_layer_that_follows_the_module_to_any_dtype(faces):
         module.float()
         as_float = module(X.float())
     np.testing.assert_allclose(as_double.numpy(), as_float.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_augmenting_behind_a_per_pixel_scaler_warns(faces):
+    """Flips and shifts of per-pixel standardized values are not flips and shifts of faces."""
+    import warnings
+
+    from sklearn.preprocessing import StandardScaler
+
+    from facenet_sk import AugmentationWarning
+
+    def fit(*steps, augment=True):
+        net = make_model("cnn", conv_filters=(4,), dense_units=8, max_epochs=1, augment=augment,
+                         input_scaling=None if steps else "channel", random_state=0)
+        make_pipeline(*steps, net).fit(faces.data, faces.target)
+
+    with pytest.warns(AugmentationWarning, match="StandardScaler.*ChannelStandardScaler"):
+        fit(StandardScaler())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AugmentationWarning)
+        fit()  # raw pixels, standardized by the network after augmenting
+        fit(ChannelStandardScaler())  # one mean per channel: pixels keep their differences
+        fit(StandardScaler(), augment=False)
