@@ -31,6 +31,7 @@ from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_dev
 from ._params import check_routed_args, declared_init
 from ._predict import predict_proba
 from ._version import __version__
+from .preprocessing import channel_stats
 
 #: The exercise's input: 48x48 RGB images, 8 people.
 DEFAULT_IMAGE_SHAPE = (48, 48, 3)
@@ -218,7 +219,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         they are), so the network would score and early-stop on raw images
         while it trains on scaled ones.
         """
-        mean, _, spread = _channel_stats(X_valid, len(self.input_mean_))
+        mean, _, spread = channel_stats(X_valid, len(self.input_mean_))
         train_spread = self._input_spread
         off = np.abs(mean - self.input_mean_) > _VALID_MEAN_TOLERANCE * np.maximum(
             train_spread, np.finfo(np.float32).eps)
@@ -382,7 +383,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _fit_input_stats(self, X):
         """Learn the per-channel mean and scale the network standardizes with."""
         n_channels = self.image_shape_[-1] if self.image_shape_ is not None else 1
-        mean, scale, spread = _channel_stats(X, n_channels)
+        mean, scale, spread = channel_stats(X, n_channels)
         self.input_mean_, self.input_scale_ = mean, scale
         self._input_spread = spread
 
@@ -642,24 +643,3 @@ def _warn_if_standardized_per_feature(X):
             "input_scaling='channel' standardizes after augmenting), or put "
             "facenet_sk.preprocessing.ChannelStandardScaler in front instead.",
             AugmentationWarning, stacklevel=4)
-
-
-def _channel_stats(X, n_channels, rows_per_block=256):
-    """Per-channel mean, scale (std, 1 where 0) and std of flat float rows.
-
-    Block by block (Chan's pairwise update) in float64, so that no float64
-    copy of the whole of X is made.
-    """
-    count, mean, m2 = 0, np.zeros(n_channels), np.zeros(n_channels)
-    for start in range(0, len(X), rows_per_block):
-        block = X[start:start + rows_per_block].reshape(-1, n_channels).astype(np.float64)
-        n_block = len(block)
-        block_mean = block.mean(axis=0)
-        block_m2 = ((block - block_mean) ** 2).sum(axis=0)
-        delta = block_mean - mean
-        total = count + n_block
-        mean = mean + delta * n_block / total
-        m2 = m2 + block_m2 + delta ** 2 * count * n_block / total
-        count = total
-    std = np.sqrt(m2 / max(count, 1))
-    return mean, np.where(std > 0, std, 1.0), std

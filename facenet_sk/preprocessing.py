@@ -70,11 +70,8 @@ class ChannelStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         if flat.shape[1] % self.n_channels:
             raise ValueError(f"X has {flat.shape[1]} features per sample, which is not a "
                              f"multiple of n_channels={self.n_channels}")
-        pixels = flat.reshape(-1, self.n_channels)
-        self.mean_ = pixels.mean(axis=0, dtype=np.float64)
-        scale = pixels.std(axis=0, dtype=np.float64)
         # A constant channel is centred but not scaled, as StandardScaler does.
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.mean_, self.scale_, _ = channel_stats(flat, self.n_channels)
         return self
 
     def transform(self, X):
@@ -127,3 +124,43 @@ class ChannelStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def channel_stats(X, n_channels, rows_per_block=256):
+    """Per-channel mean, scale (std, 1 where 0) and std of flat rows.
+
+    Block by block (Chan's pairwise update) in float64, so that no float64
+    copy of the whole of X is made. The one computation of channel
+    statistics: :class:`ChannelStandardScaler` and the networks' own input
+    standardization both use it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows whose values cycle through the channels.
+    n_channels : int
+
+    Returns
+    -------
+    mean, scale, std : ndarray of shape (n_channels,), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mean, scale, std = channel_stats(np.array([[1.0, 10.0, 3.0, 10.0]]), 2)
+    >>> mean.tolist(), scale.tolist(), std.tolist()
+    ([2.0, 10.0], [1.0, 1.0], [1.0, 0.0])
+    """
+    count, mean, m2 = 0, np.zeros(n_channels), np.zeros(n_channels)
+    for start in range(0, len(X), rows_per_block):
+        block = X[start:start + rows_per_block].reshape(-1, n_channels).astype(np.float64)
+        n_block = len(block)
+        block_mean = block.mean(axis=0)
+        block_m2 = ((block - block_mean) ** 2).sum(axis=0)
+        delta = block_mean - mean
+        total = count + n_block
+        mean = mean + delta * n_block / total
+        m2 = m2 + block_m2 + delta ** 2 * count * n_block / total
+        count = total
+    std = np.sqrt(m2 / max(count, 1))
+    return mean, np.where(std > 0, std, 1.0), std
