@@ -32,6 +32,17 @@ def lfw_root():
 
 
 @pytest.fixture(scope="session")
+def faces():
+    """Tiny synthetic faces for quick fits: 3 people, 12 images each, 16x16 RGB.
+
+    Modules that need other sizes define their own ``faces``.
+    """
+    from facenet_sk.datasets import make_synthetic_faces
+
+    return make_synthetic_faces(n_people=3, n_per_person=12, image_size=16, random_state=0)
+
+
+@pytest.fixture(scope="session")
 def lfw_small(tmp_path_factory):
     """A small LFW-style folder: links to 12 photos of each of 6 LFW people.
 

@@ -7,12 +7,7 @@ from torch import nn
 
 from facenet_sk import config_context, get_config, make_model, set_config
 from facenet_sk._dropout import Dropout
-from facenet_sk.datasets import make_synthetic_faces
 
-
-@pytest.fixture(scope="module")
-def faces():
-    return make_synthetic_faces(n_people=3, n_per_person=12, image_size=16, random_state=0)
 
 
 def test_switches_are_known_booleans_and_restored_by_the_context():

@@ -29,8 +29,10 @@ def tiny_fc(**params):
 MAKERS = pytest.mark.parametrize("make", [tiny_fc, tiny_cnn], ids=["fc", "cnn"])
 
 
+
 @pytest.fixture(scope="module")
 def faces():
+    # 30 images: the messages below name the sizes of these arrays.
     return make_synthetic_faces(n_people=3, n_per_person=10, image_size=16, random_state=0)
 
 

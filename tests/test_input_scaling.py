@@ -15,10 +15,6 @@ from facenet_sk.datasets import load_face_folder, make_synthetic_faces
 from facenet_sk.preprocessing import ChannelStandardScaler
 
 
-@pytest.fixture(scope="module")
-def faces():
-    return make_synthetic_faces(n_people=3, n_per_person=12, image_size=16, random_state=0)
-
 
 def test_statistics_are_the_channel_scalers(faces):
     model = make_model("only_fc", max_epochs=1, random_state=0).fit(faces.images, faces.target)

@@ -55,8 +55,10 @@ def first_weight(module):
     return next(p for p in module.parameters() if p.dim() > 1).detach()
 
 
+
 @pytest.fixture(scope="module")
 def faces():
+    # 30 images: the batch counts below are those of 30 images in batches of 8.
     return make_synthetic_faces(n_people=3, n_per_person=10, image_size=16, random_state=0)
 
 

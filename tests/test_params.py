@@ -6,12 +6,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from facenet_sk import CNNClassifier, FCNetClassifier, make_model
-from facenet_sk.datasets import make_synthetic_faces
 
-
-@pytest.fixture(scope="module")
-def faces():
-    return make_synthetic_faces(n_people=3, n_per_person=12, image_size=16, random_state=0)
 
 
 def _tiny(cls, **params):

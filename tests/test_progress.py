@@ -17,7 +17,6 @@ from sklearn.base import clone
 
 from facenet_sk import FCNetClassifier
 from facenet_sk._progress import EpochTable, FitProgress, strip_colour, use_colour
-from facenet_sk.datasets import make_synthetic_faces
 
 COLOUR = re.compile(r"\x1b\[\d+m")
 
@@ -26,10 +25,6 @@ class FakeTerminal(io.StringIO):
     def isatty(self):
         return True
 
-
-@pytest.fixture(scope="module")
-def faces():
-    return make_synthetic_faces(n_people=3, n_per_person=10, image_size=16, random_state=0)
 
 
 def epoch_table_text(faces, monkeypatch, stream):

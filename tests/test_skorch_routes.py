@@ -12,12 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from facenet_sk import FCNetClassifier, make_model
-from facenet_sk.datasets import make_synthetic_faces
 
-
-@pytest.fixture(scope="module")
-def faces():
-    return make_synthetic_faces(n_people=3, n_per_person=12, image_size=16, random_state=0)
 
 
 def sgd(**params):
