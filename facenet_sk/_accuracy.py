@@ -3,8 +3,8 @@
 skorch's ``EpochScoring("accuracy")`` keeps every batch's output and, at the
 end of the epoch, runs them through the net's ``predict`` (softmax, a copy
 to NumPy, a concatenation) and scikit-learn's scorer with its parameter
-checks: for ``only_fc``, 5 ms of an epoch of 28 ms (2,000 images, under
-cProfile). Counting the correct predictions of each batch as it passes
+checks: a noticeable part of a short epoch (``benchmarks/README.md``).
+Counting the correct predictions of each batch as it passes
 gives the same number for a few microseconds a batch.
 """
 

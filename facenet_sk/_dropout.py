@@ -1,17 +1,16 @@
 """Dropout whose random mask costs little on the CPU.
 
 PyTorch's CPU dropout draws its mask with ``bernoulli_``, one Mersenne
-Twister number per element in a serial loop (about 13 ns an element on the
-development machine): on the course's ``cnn_dropout`` that was a sixth of
-every training step. :class:`Dropout` keeps the distribution (each element
-kept independently with probability ``1 - p``, kept ones multiplied by the
-same float32 ``1 / (1 - p)``, the identity in evaluation mode) and the
-arithmetic (``x * noise`` forward, ``grad * noise`` backward), but decides
-each element as if by a uniform 32-bit draw against a 32-bit threshold,
-drawing lazily from NumPy's SFC64 generator: one random byte per element
-settles all but the 1 in 256 whose byte equals the threshold's first byte,
-and only those draw the next 24 bits. Measured alone, that is under 1 ns
-an element, random bytes, comparison and the float noise together. The
+Twister number per element in a serial loop: on the course's
+``cnn_dropout`` a large part of every training step. :class:`Dropout` keeps
+the distribution (each element kept independently with probability
+``1 - p``, kept ones multiplied by the same float32 ``1 / (1 - p)``, the
+identity in evaluation mode) and the arithmetic (``x * noise`` forward,
+``grad * noise`` backward), but decides each element as if by a uniform
+32-bit draw against a 32-bit threshold, drawing lazily from NumPy's SFC64
+generator: one random byte per element settles all but the 1 in 256 whose
+byte equals the threshold's first byte, and only those draw the next 24
+bits (the cost is measured in ``benchmarks/README.md``). The
 generator is seeded from PyTorch's global generator at every call, so
 ``torch.manual_seed`` fixes every mask. Other devices and dtypes keep
 PyTorch's own dropout, and so does every call while the ``fast_dropout``

@@ -52,9 +52,9 @@ def allow_malloc_tuning(allowed=True):
     """Let the networks keep freed memory for reuse in this process (glibc only).
 
     With it, ``fit`` and ``predict_proba`` ask glibc's ``malloc`` to serve
-    every block from its heap while they run (1.4 to 1.6 times faster
-    training of ``cnn_dropout_batchnorm`` on the CPU, whose 37.7 MB
-    activations are otherwise fresh pages from the kernel at every step), and
+    every block from its heap while they run (faster training of the CNNs on
+    the CPU, whose 37.7 MB activations are otherwise fresh pages from the
+    kernel at every step; ``benchmarks/README.md`` has the figures), and
     give the free memory back when they end. It changes glibc's options for
     the rest of the process (its dynamic mmap threshold stops adapting), so
     call it only in a process you own, e.g. a training script; the
