@@ -133,7 +133,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             setattr(self, attr, {**(current if isinstance(current, dict) else {}), **values})
         return self
 
-    def _check_routed_params(self):
+    def _check_params(self):
         """The checks no constraint can express: the routed arguments' names."""
         check_routed_args(self, optimizer_class(self.optimizer), CRITERION)
 
@@ -293,7 +293,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_routed_params()
+        self._check_params()
         continuing = self.warm_start and hasattr(self, "net_")
         if not continuing and hasattr(self, "net_"):
             del self.net_  # a failed refit must not pair the old net with new classes_
@@ -331,7 +331,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         >>> model.n_epochs_
         3
         """
-        self._check_routed_params()
+        self._check_params()
         first = not hasattr(self, "net_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
@@ -480,7 +480,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_routed_params()
+        self._check_params()
         X, y = self._check_X_y(X, y)
         self._fit_input_stats(X)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))

@@ -54,12 +54,6 @@ class SkorchNet(NeuralNetClassifier):
         if shared:
             self.module = self.module_
 
-    @property
-    def _default_callbacks(self):
-        # The validation accuracy counted as the batches pass, as train_acc is.
-        return [(name, BatchAccuracy("valid_acc", on_train=False) if name == "valid_acc" else cb)
-                for name, cb in super()._default_callbacks]
-
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         self.interrupted_ = False
         try:
@@ -177,6 +171,9 @@ def build_net(estimator, module, *, n_classes, device, seed, valid, criterion_we
         device=device,
         verbose=verbose,
         callbacks__print_log=EpochTable,  # no colour codes in files, pipes, NO_COLOR
+        # The validation accuracy counted as the batches pass, as train_acc is,
+        # in place of skorch's default valid_acc callback of the same name.
+        callbacks__valid_acc=BatchAccuracy("valid_acc", on_train=False),
     )
 
 
