@@ -29,6 +29,7 @@ from ._malloc import reuse_freed_memory
 from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_device,
                    set_validation, torch_threads)
 from ._params import check_routed_args, declared_init
+from ._precision import autocast_dtype
 from ._predict import predict_proba
 from ._version import __version__
 from .preprocessing import channel_stats
@@ -364,6 +365,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 net = self.net_
                 set_validation(net, valid)
                 net.batch_size = int(self.batch_size)
+                net.autocast_dtype = autocast_dtype(self.precision, device)
             else:
                 net = self._make_net(y, device, seed, valid)
                 net.initialize()
@@ -515,7 +517,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         X = self._check_X(X)
         with torch_threads(self.n_threads):
             return predict_proba(self.net_.module_, torch.from_numpy(X), self.net_.batch_size,
-                                 self.net_.device)
+                                 self.net_.device, getattr(self.net_, "autocast_dtype", None))
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.

@@ -20,6 +20,7 @@ from ._accuracy import BatchAccuracy
 from ._batches import BatchLoader
 from ._config import get_config
 from ._params import OPTIMIZERS
+from ._precision import autocast_dtype
 from ._progress import EpochTable
 from ._threads import dask_task_threads
 
@@ -40,6 +41,19 @@ class SkorchNet(NeuralNetClassifier):
     # Pickled as is, the weights would be stored twice, and a model trained on a
     # GPU could not be loaded where there is none: save ``module`` as a reference.
     _SAME_AS_MODULE_ = "<module_>"
+
+    def __init__(self, *args, autocast_dtype=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: torch.bfloat16 for mixed precision, None for float32 (see ``_precision``).
+        self.autocast_dtype = autocast_dtype
+
+    def infer(self, x, **fit_params):
+        """skorch's forward pass, under autocast in mixed precision; float32 logits."""
+        if self.autocast_dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
+            logits = super().infer(x, **fit_params)
+        return logits.float()  # the loss and the accuracy in float32
 
     def __getstate__(self):
         shared = self.__dict__.get("module") is self.__dict__.get("module_") is not None
@@ -174,6 +188,7 @@ def build_net(estimator, module, *, n_classes, device, seed, valid, criterion_we
         # The validation accuracy counted as the batches pass, as train_acc is,
         # in place of skorch's default valid_acc callback of the same name.
         callbacks__valid_acc=BatchAccuracy("valid_acc", on_train=False),
+        autocast_dtype=autocast_dtype(estimator.precision, device),
     )
 
 

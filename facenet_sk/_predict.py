@@ -20,7 +20,7 @@ class NonFiniteOutputError(ValueError):
     """The network's output overflowed (a ValueError, as scikit-learn's validation raises)."""
 
 
-def predict_proba(module, X, batch_size, device="cpu"):
+def predict_proba(module, X, batch_size, device="cpu", autocast_dtype=None):
     """Softmax of ``module``'s outputs on ``X``, computed ``batch_size`` rows at a time.
 
     Parameters
@@ -35,6 +35,9 @@ def predict_proba(module, X, batch_size, device="cpu"):
         Rows per forward pass.
     device : str or torch.device, default="cpu"
         Where the module's parameters are; each batch is moved there.
+    autocast_dtype : torch.dtype, default=None
+        Run the forward passes under :func:`torch.autocast` with this dtype
+        (mixed precision); None for the module's own dtype.
 
     Returns
     -------
@@ -58,8 +61,10 @@ def predict_proba(module, X, batch_size, device="cpu"):
     # fully connected network's a few KB a row, which malloc's heap serves
     # anyway, and trimming it after the call would cost the next one.
     convolutional = any(isinstance(layer, nn.Conv2d) for layer in module.modules())
+    autocast = torch.autocast(torch.device(device).type, dtype=autocast_dtype,
+                              enabled=autocast_dtype is not None)
     with reuse_freed_memory() if convolutional else contextlib.nullcontext(), \
-            torch.inference_mode():
+            torch.inference_mode(), autocast:
         for start in range(0, len(X), batch_size):
             logits = module(X[start:start + batch_size].to(device))
             outputs.append(torch.softmax(logits.float(), dim=-1).cpu())

@@ -13,6 +13,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseNetClassifier
+from ._precision import PRECISIONS
 from ._params import OPTIMIZERS, CudaDevice, Ints, OptimizerClass, Param, PositiveInts
 from .nets import CNN, FCNet
 
@@ -83,6 +84,12 @@ SHARED_PARAMS = (
     Param("device", "cpu", [StrOptions({"cpu", "mps", "auto"}), CudaDevice()],
           '{"cpu", "cuda", "cuda:N", "mps", "auto"}',
           'Where to train; "auto" picks CUDA when available.'),
+    Param("precision", "float32", [StrOptions(set(PRECISIONS))], '{"auto", "float32", "bfloat16"}',
+          '"bfloat16": train and predict in mixed precision (matrix products and convolutions '
+          "in bfloat16 under torch.autocast; weights, loss and optimizer in float32). "
+          '"auto": bfloat16 where the device computes it in hardware (a CUDA device that '
+          "supports it, a CPU with AMX or AVX512-BF16 instructions), float32 elsewhere. "
+          '"float32": float32 throughout.'),
     Param("n_threads", None, [Ints(1), None], "int",
           "Torch threads while fitting and predicting. None leaves torch's setting, except "
           "in a task on a Dask worker: there each task takes one thread (a worker runs as "
