@@ -11,24 +11,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
-from sklearn.pipeline import Pipeline
 
-from .compare import final_estimator
+from .compare import final_estimator, fitted_models
 
 #: Up to this many epochs, every epoch of a learning curve gets a marker.
 MARKER_EPOCHS = 20
-
-
-def _models(results):
-    """The name -> fitted model mapping of a compare_models table, a dict or one model."""
-    if isinstance(results, Pipeline) or hasattr(results, "history_") \
-            or hasattr(results, "predict"):
-        return {type(final_estimator(results)).__name__: results}
-    models = results.attrs.get("models") if hasattr(results, "attrs") else results
-    if not models:
-        raise ValueError("no fitted models: pass the table compare_models returned, a "
-                         "dict name -> fitted model, or one fitted model")
-    return models
 
 
 def plot_learning_curves(results):
@@ -60,7 +47,7 @@ def plot_learning_curves(results):
     ax_acc, ax_loss = fig.subplots(1, 2)
     colours = (f"C{i % 10}" for i in range(10**6))  # matplotlib's default cycle
     drawn, longest = False, 0
-    for name, model in _models(results).items():
+    for name, model in fitted_models(results).items():
         history = getattr(final_estimator(model), "history_", None)
         if history is None or not len(history):
             continue
@@ -113,7 +100,7 @@ def plot_confusion_matrices(results, X_test, y_test, *, labels=None, normalize=N
     --------
     >>> fig = plot_confusion_matrices(table, X_test, y_test)  # doctest: +SKIP
     """
-    models = _models(results)
+    models = fitted_models(results)
     n_cols = min(3, len(models))
     n_rows = math.ceil(len(models) / n_cols)
     fig = Figure(figsize=(4.6 * n_cols, 4.4 * n_rows), layout="constrained")

@@ -39,14 +39,6 @@ def sort_results(table):
     return ordered
 
 
-def _models(results):
-    models = results.attrs.get("models") if hasattr(results, "attrs") else results
-    if not models:
-        raise ValueError("no fitted models: pass the table compare_models returned, or a "
-                         "dict name -> fitted model")
-    return models
-
-
 def _describe(estimator):
     """'lr=0.001, max_epochs=30, ...': every parameter of a network, the changed ones
     of any other scikit-learn estimator (as its repr shows them)."""
@@ -124,7 +116,9 @@ def per_person_table(results, X_test, y_test, *, target_names=None):
     ...                  target_names=["ann", "bob"])["recall"].tolist()
     [0.0, 1.0]
     """
-    models = _models(results)
+    from .compare import fitted_models
+
+    models = fitted_models(results)
     if hasattr(results, "columns") and "model" in results:
         models = {name: models[name] for name in results["model"] if name in models}
     y_test = np.asarray(y_test)

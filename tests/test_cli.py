@@ -303,7 +303,7 @@ def test_interrupted_compare_writes_nothing(tmp_path, monkeypatch, capsys):
 
 
 def test_help_names_every_model():
-    assert cli.NETWORK_NAMES == MODEL_NAMES
+    assert cli.MODEL_NAMES == MODEL_NAMES
     assert cli.BASELINE_NAMES == BASELINE_NAMES
     from facenet_sk.datasets import DATA_SOURCES
     assert cli.DATA_SOURCES == DATA_SOURCES
