@@ -18,6 +18,65 @@ table.text td{text-align:left;vertical-align:top}table.text td:last-child{font-s
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0}code{background:#f6f6f6;padding:2px}"""
 
 
+#: Cell starts a spreadsheet reads as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]",
+                                   "&": "&amp;", "<": "&lt;", ">": "&gt;",
+                                   "\r": " ", "\n": " "})
+
+
+def _text_columns(frame):
+    return [c for c in frame.columns
+            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+
+
+def csv_safe(frame):
+    """A copy of ``frame`` whose text cells cannot start a spreadsheet formula.
+
+    Person names are folder names, chosen by whoever made the folder. A text
+    cell (or column name) that starts with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return gets a leading ``'``, the OWASP rule against CSV
+    injection; numbers, negative ones included, stay numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> csv_safe(pd.DataFrame({"person": ["=1+1", "ann"], "score": [-0.5, 1.0]})).values.tolist()
+    [["'=1+1", -0.5], ['ann', 1.0]]
+    """
+    def neutral(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) \
+            else value
+
+    safe = frame.copy()
+    for column in _text_columns(safe):
+        safe[column] = safe[column].map(neutral)
+    safe.columns = [neutral(c) for c in safe.columns]
+    return safe
+
+
+def markdown_text(text):
+    """``text`` for a Markdown line or table cell: one line, no HTML, no link, no cell break.
+
+    Backslashes, ``|``, ``[`` and ``]`` are escaped with a backslash, ``&``,
+    ``<`` and ``>`` become HTML entities and line breaks spaces.
+
+    Examples
+    --------
+    >>> markdown_text("a|b <img>\\nnext")
+    'a\\\\|b &lt;img&gt; next'
+    """
+    return str(text).translate(_MARKDOWN_ESCAPES)
+
+
+def _markdown_table(frame):
+    safe = frame.copy()
+    for column in _text_columns(safe):
+        safe[column] = safe[column].map(lambda v: markdown_text(v) if isinstance(v, str) else v)
+    safe.columns = [markdown_text(c) for c in safe.columns]
+    return safe.to_markdown(index=False)
+
+
 def sort_results(table):
     """A results table in the order every output shows it: best test accuracy first.
 
@@ -189,6 +248,10 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
     ``out_dir`` only when every one of them is complete, so an error (a
     full disk, Ctrl-C) leaves no partial result file behind. Every file
     shows the table in the order it is given (see :func:`sort_results`).
+    Names (of people, models, folders) cannot act in the files: CSV text
+    cells that would start a spreadsheet formula get a leading ``'`` (see
+    :func:`csv_safe`), Markdown cells and lines are escaped (see
+    :func:`markdown_text`) and the HTML page escapes every text.
 
     Parameters
     ----------
@@ -223,10 +286,12 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
     shown = _display_table(table)
     pngs = {name: _png_bytes(fig) for name, fig in figures.items()}
     extra = _section_frames(sections, per_person)
-    note_md = "".join(f"- {line}\n" for line in notes)
-    extra_md = "".join(f"\n## {heading}\n\n{frame.to_markdown(index=False)}\n"
+    # Names (people, models, folders) reach these files unchanged: every
+    # Markdown cell and line is escaped, every CSV text cell neutralized.
+    note_md = "".join(f"- {markdown_text(line)}\n" for line in notes)
+    extra_md = "".join(f"\n## {markdown_text(heading)}\n\n{_markdown_table(frame)}\n"
                        for heading, frame, _ in extra)
-    markdown = f"# {title}\n\n{note_md}\n{shown.to_markdown(index=False)}\n{extra_md}"
+    markdown = f"# {markdown_text(title)}\n\n{note_md}\n{_markdown_table(shown)}\n{extra_md}"
     images_html = "".join(
         f'<h2>{html.escape(name.replace("_", " "))}</h2>\n<img alt="{html.escape(name)}" '
         f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">\n'
@@ -243,9 +308,12 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
             f"{images_html}{extra_html}</body></html>\n")
 
     with staged_directory(out_dir) as tmp:
-        table.to_csv(tmp / "results.csv", index=False)
+        # RFC 4180's CRLF line ends: with them pandas also quotes a cell holding a
+        # lone carriage return, which would otherwise start a phantom row.
+        csv_safe(table).to_csv(tmp / "results.csv", index=False, lineterminator="\r\n")
         if per_person is not None:
-            per_person.to_csv(tmp / "per_person.csv", index=False)
+            csv_safe(per_person).to_csv(tmp / "per_person.csv", index=False,
+                                        lineterminator="\r\n")
         (tmp / "results.md").write_text(markdown, encoding="utf-8")
         for name, data in pngs.items():
             (tmp / f"{name}.png").write_bytes(data)
