@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from ._atomic import MANIFEST
 from ._names import BASELINE_NAMES, DATA_SOURCES, FACE_BASELINE_NAMES, MODEL_NAMES
 from ._version import __version__
 
@@ -24,9 +25,11 @@ EPILOG = ("Errors are reported in one line; the exit code is 1 on error, 2 on a 
           "command line, 130 on Ctrl-C.")
 
 
-#: The files ``compare`` writes into --out (and removes, with --overwrite,
-#: where a previous run left them and this one did not write them again).
-RESULT_PATTERNS = ("results.csv", "results.md", "report.html", "per_person.csv", "*.png")
+#: The files ``grid`` writes into --out.
+GRID_FILES = ("results.csv", "results.md", "report.html")
+#: The files ``compare`` may write into --out (the learning curves only for networks).
+COMPARE_FILES = GRID_FILES + ("per_person.csv", "accuracy.png", "faces.png",
+                              "confusion_matrices.png", "learning_curves.png")
 
 #: Library parameter names and the flags that set them, for error messages.
 FLAG_NAMES = {
@@ -147,28 +150,57 @@ def check_data_flag(data):
                      f"{', '.join(DATA_SOURCES)}{did_you_mean(data, DATA_SOURCES)}")
 
 
-def check_out_dir(out, overwrite):
-    """Refuse a non-empty --out without --overwrite; check it can be written."""
-    from ._atomic import check_output_dir
+def check_out_dir(out, overwrite, will_write=COMPARE_FILES):
+    """Check --out before any work: writable; empty, or --overwrite and nothing of
+    another origin that this run would replace.
+
+    A run records the files it writes (see :data:`facenet_sk._atomic.MANIFEST`);
+    with --overwrite, a file of a name in ``will_write`` that no run recorded,
+    or that changed since, is an error: it is never replaced.
+    """
+    from ._atomic import check_output_dir, foreign_files
 
     out = Path(out)
-    if out.is_dir() and not overwrite:
-        present = sorted(p.name for p in out.iterdir() if not p.name.startswith(".partial-"))
-        if present:
-            shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
-            raise UsageError(f"--out {str(out)!r} is not empty ({shown}); add --overwrite to "
-                             "replace a previous run's results there, or choose another --out")
+    if out.is_dir():
+        unrecorded, changed = foreign_files(out)
+        if not overwrite:
+            present = sorted(set(unrecorded) | set(changed) | _recorded_present(out))
+            if present:
+                shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+                raise UsageError(f"--out {str(out)!r} is not empty ({shown}); add --overwrite "
+                                 "to replace a previous run's results there, or choose "
+                                 "another --out")
+        clash = [name for name in sorted(unrecorded + changed) if name in will_write]
+        if overwrite and clash:
+            raise UsageError(
+                f"--out {str(out)!r} holds {', '.join(clash)}, which facenet-sk did not write "
+                "(or which changed since): --overwrite replaces only a previous run's files; "
+                "move them away or choose another --out")
     check_output_dir(out)
 
 
-def remove_stale_results(out, written):
-    """Delete result files of an earlier run that this run did not write again."""
-    out, written = Path(out), {Path(p).name for p in written}
-    stale = {p for pattern in RESULT_PATTERNS for p in out.glob(pattern)
-             if p.is_file() and p.name not in written}
-    for path in sorted(stale):
-        path.unlink()
-    return sorted(stale)
+def _recorded_present(out):
+    from ._atomic import is_recorded, read_manifest
+
+    manifest = read_manifest(out)
+    return {name for name in manifest if is_recorded(out, name, manifest)}
+
+
+def finish_out_dir(out, written):
+    """After a run: remove the files an earlier run recorded that this one did not
+    write again; say what was removed and what was left alone."""
+    from ._atomic import foreign_files, remove_recorded
+
+    unrecorded, changed = foreign_files(out)
+    removed = remove_recorded(out, keep=[Path(p).name for p in written])
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    if removed:
+        print(f"removed the previous run's {', '.join(removed)}")
+    if unrecorded:
+        print(f"left alone (not written by facenet-sk): {', '.join(unrecorded)}")
+    if changed:
+        print(f"left alone (changed since facenet-sk wrote it): {', '.join(changed)}")
+    return removed
 
 
 def model_names(args, default):
@@ -308,7 +340,11 @@ EPOCH_TABLE_NOTE = ("in the epoch tables, train_loss and train_acc are averages 
 def cmd_compare(args):
     names = model_names(args, MODEL_NAMES + ("logistic_regression",))
     params = network_params(names, args.set, args.epochs)
-    check_out_dir(args.out, args.overwrite)  # fail now, not after the training
+    # Fail now, not after the training. Only networks (and the pretrained rows'
+    # network) draw learning curves.
+    will_write = COMPARE_FILES if not set(names) <= set(BASELINE_NAMES) \
+        else tuple(f for f in COMPARE_FILES if f != "learning_curves.png")
+    check_out_dir(args.out, args.overwrite, will_write)
 
     from .compare import compare_models, final_estimator
     from .plotting import (plot_accuracy_bars, plot_confusion_matrices, plot_face_gallery,
@@ -357,10 +393,7 @@ def cmd_compare(args):
                            sections={"data": split.info,
                                      "hyper-parameters": model_parameters(fitted)},
                            per_person=per_person)
-    removed = remove_stale_results(args.out, written)
-    print(f"wrote {', '.join(str(p) for p in written)}")
-    if removed:
-        print(f"removed the previous run's {', '.join(p.name for p in removed)}")
+    finish_out_dir(args.out, written)
     return 0
 
 
@@ -382,7 +415,7 @@ def _grid_keys(grid, pipe, step):
 
 def cmd_grid(args):
     if args.out is not None:
-        check_out_dir(args.out, args.overwrite)
+        check_out_dir(args.out, args.overwrite, GRID_FILES)
     params = network_params([args.model], args.set, args.epochs)
 
     from sklearn.model_selection import GridSearchCV, ParameterGrid
@@ -441,8 +474,7 @@ def cmd_grid(args):
             sections={"data": split.info,
                       "hyper-parameters": model_parameters(
                           {f"{args.model} (best)": search.best_estimator_})})
-        remove_stale_results(args.out, written)
-        print(f"wrote {', '.join(str(p) for p in written)}")
+        finish_out_dir(args.out, written)
     return 0
 
 
@@ -561,9 +593,10 @@ def _add_out_options(parser, default):
                         help="folder for the result files" +
                              (f" ({default})" if default else ""))
     parser.add_argument("--overwrite", action="store_true",
-                        help="write into a non-empty --out: replace the files of a previous "
-                             f"run there ({', '.join(RESULT_PATTERNS)}) and remove those this "
-                             "run does not write again; other files are left alone")
+                        help="write into a non-empty --out: replace the files an earlier "
+                             f"run wrote there (recorded in its {MANIFEST}) and "
+                             "remove those this run does not write again; any other file is "
+                             "left alone, and one this run would replace is an error")
 
 
 def build_parser():
