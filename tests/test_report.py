@@ -85,6 +85,16 @@ def test_per_person_table_is_scikit_learns_classification_report(table, split):
     assert dummy["recall"].tolist() == [1.0, 0.0, 0.0]  # it always says person_0
 
 
+@pytest.mark.parametrize("name", ["accuracy", "macro avg", "weighted avg", "micro avg"])
+def test_a_person_named_like_a_summary_row_gets_their_own_scores(name):
+    """classification_report's dict also holds its summary rows under these names."""
+    model = DummyClassifier(strategy="most_frequent").fit([[0], [1], [1]], [0, 1, 1])
+    scores = per_person_table({"d": model}, [[0], [1], [1]], [0, 1, 1],
+                              target_names=[name, "bob"]).set_index("person")
+    assert scores.loc[name, ["precision", "recall", "support"]].tolist() == [0.0, 0.0, 1]
+    assert scores.loc["bob", ["recall", "support"]].tolist() == [1.0, 2]
+
+
 def test_model_parameters_show_every_network_setting(table):
     params = model_parameters(table.attrs["models"]).set_index("model")
     assert params.loc["net", "steps"] == "StandardScaler -> FCNetClassifier"
