@@ -18,6 +18,18 @@ from .compare import final_estimator, fitted_models
 MARKER_EPOCHS = 20
 
 
+def _literal(text):
+    r"""``text`` shown as written: a name with two ``$`` would otherwise be parsed as
+    mathtext, and a name such as ``$\undefined$`` stop the drawing with an error.
+
+    Examples
+    --------
+    >>> print(_literal("a $x$ b"))
+    a \$x\$ b
+    """
+    return str(text).replace("$", r"\$")
+
+
 def plot_learning_curves(results):
     """Accuracy and loss per epoch of every fitted network.
 
@@ -57,11 +69,11 @@ def plot_learning_curves(results):
         marker = "o" if len(epochs) <= MARKER_EPOCHS else None
         for key, ax in (("acc", ax_acc), ("loss", ax_loss)):
             ax.plot(epochs, history[:, f"train_{key}"], color=colour, marker=marker,
-                    markersize=4, label=f"{name} train")
+                    markersize=4, label=_literal(f"{name} train"))
             if f"valid_{key}" in history[-1]:
                 ax.plot(epochs, history[:, f"valid_{key}"], color=colour, linestyle="--",
                         marker=marker, markersize=4, markerfacecolor="white",
-                        label=f"{name} valid")
+                        label=_literal(f"{name} valid"))
     if not drawn:
         raise ValueError("none of the models has a training history (history_) to plot")
     ax_acc.set(title="Accuracy (train: during the epoch, dropout on)", xlabel="epoch",
@@ -108,8 +120,9 @@ def plot_confusion_matrices(results, X_test, y_test, *, labels=None, normalize=N
     for ax, (name, model) in zip(axes, models.items()):
         display = ConfusionMatrixDisplay.from_estimator(
             model, X_test, y_test, ax=ax, colorbar=False, normalize=normalize,
-            display_labels=labels, values_format=".2f" if normalize else "d")
-        display.ax_.set_title(name)
+            display_labels=None if labels is None else [_literal(v) for v in labels],
+            values_format=".2f" if normalize else "d")
+        display.ax_.set_title(_literal(name))
         if labels is not None:
             ax.tick_params(axis="x", labelrotation=90)
     for ax in axes[len(models):]:
@@ -162,7 +175,7 @@ def plot_accuracy_bars(table, *, chance=None):
     if chance is not None:
         ax.axhline(chance, color="0.3", linestyle=":", linewidth=1.2,
                    label=f"chance ({chance:.2f})")
-    ax.set_xticks(x, table["model"], rotation=20, ha="right")
+    ax.set_xticks(x, [_literal(m) for m in table["model"]], rotation=20, ha="right")
     ax.set(ylabel="accuracy", ylim=(0, 1.08))
     ax.set_title("Accuracy by model", pad=28)
     # Above the axes, in one row: never over a bar, whatever the accuracies.
@@ -231,8 +244,8 @@ def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=N
 
     def name(label):
         if target_names is not None and isinstance(label, (int, np.integer)):
-            return str(target_names[label])
-        return str(label)
+            return _literal(target_names[label])
+        return _literal(label)
 
     n_cols = min(n_cols, len(order))
     n_rows = math.ceil(len(order) / n_cols)
@@ -246,6 +259,6 @@ def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=N
         ax.set_yticks([])
     for ax in axes[len(order):]:
         ax.set_visible(False)
-    fig.suptitle(f"{title or 'Test faces'}: predicted / true ({int(wrong.sum())} of "
+    fig.suptitle(f"{_literal(title or 'Test faces')}: predicted / true ({int(wrong.sum())} of "
                  f"{len(y_test)} misclassified, in red, first)", fontsize="medium")
     return fig

@@ -20,9 +20,10 @@ img{max-width:100%;border:1px solid #eee;margin:0.5em 0}code{background:#f6f6f6;
 
 #: Cell starts a spreadsheet reads as a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]",
-                                   "&": "&amp;", "<": "&lt;", ">": "&gt;",
-                                   "\r": " ", "\n": " "})
+_MARKDOWN_ESCAPES = str.maketrans({
+    "\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "&": "&amp;", "<": "&lt;", ">": "&gt;",
+    # Every character str.splitlines breaks at: some editors and renderers do too.
+    **dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " ")})
 
 
 def _text_columns(frame):
@@ -59,7 +60,8 @@ def markdown_text(text):
     """``text`` for a Markdown line or table cell: one line, no HTML, no link, no cell break.
 
     Backslashes, ``|``, ``[`` and ``]`` are escaped with a backslash, ``&``,
-    ``<`` and ``>`` become HTML entities and line breaks spaces.
+    ``<`` and ``>`` become HTML entities and line breaks (every character
+    :meth:`str.splitlines` breaks at) spaces.
 
     Examples
     --------
