@@ -75,6 +75,10 @@ def _markdown_table(frame):
     safe = frame.copy()
     for column in _text_columns(safe):
         safe[column] = safe[column].map(lambda v: markdown_text(v) if isinstance(v, str) else v)
+    for column in safe.columns[safe.isna().any().to_numpy()]:
+        # Empty, as on the HTML page: pandas' "<NA>" would read as an HTML tag
+        # (and show nothing) once rendered.
+        safe[column] = safe[column].astype(object).where(safe[column].notna(), "")
     safe.columns = [markdown_text(c) for c in safe.columns]
     return safe.to_markdown(index=False)
 

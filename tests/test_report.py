@@ -191,6 +191,16 @@ def test_markdown_cells_stay_in_their_columns_and_carry_no_html(hostile_report):
     assert "- data: folder &lt;b&gt;x&lt;/b&gt; second line" in markdown
 
 
+def test_missing_values_are_empty_markdown_cells(tmp_path):
+    """Not pandas' "<NA>", which a Markdown renderer takes for an HTML tag and hides."""
+    table = pd.DataFrame({"model": ["a", "b"], "epochs": pd.array([3, None], dtype="Int64"),
+                          "valid_accuracy": [0.5, np.nan]})
+    write_report(table, tmp_path)
+    markdown = (tmp_path / "results.md").read_text()
+    assert "<NA>" not in markdown and "nan" not in markdown
+    assert re.search(r"\| b +\| +\| +\|", markdown)
+
+
 def test_report_html_escapes_every_name(hostile_report):
     page = (hostile_report / "report.html").read_text()
     assert "<img src=x" not in page and "<b>x" not in page
