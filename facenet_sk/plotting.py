@@ -16,6 +16,8 @@ from .compare import final_estimator, fitted_models
 
 #: Up to this many epochs, every epoch of a learning curve gets a marker.
 MARKER_EPOCHS = 20
+#: Names longer than this are shortened (with an ellipsis) on ticks and face titles.
+LABEL_CHARS = 30
 
 
 def _literal(text):
@@ -28,6 +30,14 @@ def _literal(text):
     a \$x\$ b
     """
     return str(text).replace("$", r"\$")
+
+
+def _label(text, limit=LABEL_CHARS):
+    """A name for a tick or a face's title: shown as written, shortened with an
+    ellipsis beyond ``limit`` characters, so that a long name cannot crowd the
+    figure out."""
+    text = str(text)
+    return _literal(text if len(text) <= limit else text[:limit - 1] + "\u2026")
 
 
 def plot_learning_curves(results):
@@ -120,7 +130,7 @@ def plot_confusion_matrices(results, X_test, y_test, *, labels=None, normalize=N
     for ax, (name, model) in zip(axes, models.items()):
         display = ConfusionMatrixDisplay.from_estimator(
             model, X_test, y_test, ax=ax, colorbar=False, normalize=normalize,
-            display_labels=None if labels is None else [_literal(v) for v in labels],
+            display_labels=None if labels is None else [_label(v) for v in labels],
             values_format=".2f" if normalize else "d")
         display.ax_.set_title(_literal(name))
         if labels is not None:
@@ -175,7 +185,7 @@ def plot_accuracy_bars(table, *, chance=None):
     if chance is not None:
         ax.axhline(chance, color="0.3", linestyle=":", linewidth=1.2,
                    label=f"chance ({chance:.2f})")
-    ax.set_xticks(x, [_literal(m) for m in table["model"]], rotation=20, ha="right")
+    ax.set_xticks(x, [_label(m) for m in table["model"]], rotation=20, ha="right")
     ax.set(ylabel="accuracy", ylim=(0, 1.08))
     ax.set_title("Accuracy by model", pad=28)
     # Above the axes, in one row: never over a bar, whatever the accuracies.
@@ -244,8 +254,8 @@ def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=N
 
     def name(label):
         if target_names is not None and isinstance(label, (int, np.integer)):
-            return _literal(target_names[label])
-        return _literal(label)
+            return _label(target_names[label])
+        return _label(label)
 
     n_cols = min(n_cols, len(order))
     n_rows = math.ceil(len(order) / n_cols)

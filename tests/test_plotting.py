@@ -143,3 +143,13 @@ def test_names_with_dollars_are_drawn_as_written():
         fig.savefig(io.BytesIO(), format="png")  # draws every text: no ParseFatalException
     texts = [t.get_text() for t in figures[0].axes[0].get_xticklabels()]
     assert texts == [r"\$\undefined{x}\$", r"cost \$5"]
+
+
+def test_long_names_are_shortened_on_the_ticks():
+    from facenet_sk.plotting import LABEL_CHARS, plot_confusion_matrices
+
+    X, y = np.repeat(np.eye(2), 3, axis=0), np.repeat([0, 1], 3)
+    model = DummyClassifier(strategy="most_frequent").fit(X, y)
+    fig = plot_confusion_matrices({"m": model}, X, y, labels=["x" * 300, "bob"])
+    texts = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert texts == ["x" * (LABEL_CHARS - 1) + "\u2026", "bob"]
