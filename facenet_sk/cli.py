@@ -24,7 +24,6 @@ from ._version import __version__
 EPILOG = ("Errors are reported in one line; the exit code is 1 on error, 2 on a wrong "
           "command line, 130 on Ctrl-C.")
 
-
 #: The files ``grid`` writes into --out.
 GRID_FILES = ("results.csv", "results.md", "report.html")
 #: The files ``compare`` may write into --out (the learning curves only for networks).

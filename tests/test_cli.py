@@ -382,11 +382,20 @@ def test_interrupted_compare_writes_nothing(tmp_path, monkeypatch, capsys):
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_help_names_every_model():
-    assert cli.MODEL_NAMES == MODEL_NAMES
-    assert cli.BASELINE_NAMES == BASELINE_NAMES
+def test_help_names_every_model(capsys):
+    """The command, the models, the baselines and the loaders share one list of names."""
+    from facenet_sk import _names, baselines, models
     from facenet_sk.datasets import DATA_SOURCES
-    assert cli.DATA_SOURCES == DATA_SOURCES
+
+    assert cli.MODEL_NAMES is models.MODEL_NAMES is MODEL_NAMES is _names.MODEL_NAMES
+    assert cli.BASELINE_NAMES is baselines.BASELINE_NAMES is BASELINE_NAMES
+    assert cli.FACE_BASELINE_NAMES is baselines.FACE_BASELINE_NAMES
+    assert cli.DATA_SOURCES is DATA_SOURCES is _names.DATA_SOURCES
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for name in MODEL_NAMES + BASELINE_NAMES + DATA_SOURCES:
+        assert name in shown
 
 
 def test_help_imports_neither_torch_nor_scikit_learn():
