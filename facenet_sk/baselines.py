@@ -9,10 +9,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-#: Names of the baselines, as the CLI and compare tables show them.
-BASELINE_NAMES = ("logistic_regression", "eigenfaces_svm")
-#: Names of the pretrained face-embedding rows (need ``facenet_sk[faces]``).
-FACE_BASELINE_NAMES = ("face_embedding", "face_embedding_fcnet")
+from ._names import BASELINE_NAMES, FACE_BASELINE_NAMES
 
 
 def logistic_regression_baseline(*, C=1.0, max_iter=1000, random_state=0):

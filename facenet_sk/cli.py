@@ -8,6 +8,7 @@ data is loaded or any model trains.
 
 import argparse
 import ast
+import contextlib
 import difflib
 import os
 import platform
@@ -16,23 +17,18 @@ import sys
 import time
 from pathlib import Path
 
+from ._atomic import MANIFEST
+from ._names import BASELINE_NAMES, DATA_SOURCES, FACE_BASELINE_NAMES, MODEL_NAMES
 from ._version import __version__
 
 EPILOG = ("Errors are reported in one line; the exit code is 1 on error, 2 on a wrong "
           "command line, 130 on Ctrl-C.")
 
-#: The networks and baselines by name, for the help texts, which must not wait
-#: for torch (tests check that they match MODEL_NAMES and BASELINE_NAMES).
-NETWORK_NAMES = ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm")
-BASELINE_NAMES = ("logistic_regression", "eigenfaces_svm")
-#: The pretrained rows, there when ``facenet_sk[faces]`` is installed.
-FACE_BASELINE_NAMES = ("face_embedding", "face_embedding_fcnet")
-#: Named data sources of --data (anything else is a folder).
-DATA_SOURCES = ("synthetic", "eight-faces", "lfw")
-
-#: The files ``compare`` writes into --out (and removes, with --overwrite,
-#: where a previous run left them and this one did not write them again).
-RESULT_PATTERNS = ("results.csv", "results.md", "report.html", "per_person.csv", "*.png")
+#: The files ``grid`` writes into --out.
+GRID_FILES = ("results.csv", "results.md", "report.html")
+#: The files ``compare`` may write into --out (the learning curves only for networks).
+COMPARE_FILES = GRID_FILES + ("per_person.csv", "accuracy.png", "faces.png",
+                              "confusion_matrices.png", "learning_curves.png")
 
 #: Library parameter names and the flags that set them, for error messages.
 FLAG_NAMES = {
@@ -153,34 +149,62 @@ def check_data_flag(data):
                      f"{', '.join(DATA_SOURCES)}{did_you_mean(data, DATA_SOURCES)}")
 
 
-def check_out_dir(out, overwrite):
-    """Refuse a non-empty --out without --overwrite; check it can be written."""
-    from ._atomic import check_output_dir
+def check_out_dir(out, overwrite, will_write=COMPARE_FILES):
+    """Check --out before any work: writable; empty, or --overwrite and nothing of
+    another origin that this run would replace.
+
+    A run records the files it writes (see :data:`facenet_sk._atomic.MANIFEST`);
+    with --overwrite, a file of a name in ``will_write`` that no run recorded,
+    or that changed since, is an error: it is never replaced.
+    """
+    from ._atomic import check_output_dir, foreign_files
 
     out = Path(out)
-    if out.is_dir() and not overwrite:
-        present = sorted(p.name for p in out.iterdir() if not p.name.startswith(".partial-"))
-        if present:
-            shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
-            raise UsageError(f"--out {str(out)!r} is not empty ({shown}); add --overwrite to "
-                             "replace a previous run's results there, or choose another --out")
+    if out.is_dir():
+        unrecorded, changed = foreign_files(out)
+        if not overwrite:
+            present = sorted(set(unrecorded) | set(changed) | _recorded_present(out))
+            if present:
+                shown = ", ".join(present[:4]) + (", ..." if len(present) > 4 else "")
+                raise UsageError(f"--out {str(out)!r} is not empty ({shown}); add --overwrite "
+                                 "to replace a previous run's results there, or choose "
+                                 "another --out")
+        clash = [name for name in sorted(unrecorded + changed) if name in will_write]
+        if overwrite and clash:
+            raise UsageError(
+                f"--out {str(out)!r} holds {', '.join(clash)}, which facenet-sk did not write "
+                "(or which changed since): --overwrite replaces only a previous run's files; "
+                "move them away or choose another --out")
     check_output_dir(out)
 
 
-def remove_stale_results(out, written):
-    """Delete result files of an earlier run that this run did not write again."""
-    out, written = Path(out), {Path(p).name for p in written}
-    stale = {p for pattern in RESULT_PATTERNS for p in out.glob(pattern)
-             if p.is_file() and p.name not in written}
-    for path in sorted(stale):
-        path.unlink()
-    return sorted(stale)
+def _recorded_present(out):
+    from ._atomic import is_recorded, read_manifest
+
+    manifest = read_manifest(out)
+    return {name for name in manifest if is_recorded(out, name, manifest)}
+
+
+def finish_out_dir(out, written):
+    """After a run: remove the files an earlier run recorded that this one did not
+    write again; say what was removed and what was left alone."""
+    from ._atomic import foreign_files, remove_recorded
+
+    unrecorded, changed = foreign_files(out)
+    removed = remove_recorded(out, keep=[Path(p).name for p in written])
+    print(f"wrote {', '.join(str(p) for p in written)}")
+    if removed:
+        print(f"removed the previous run's {', '.join(removed)}")
+    if unrecorded:
+        print(f"left alone (not written by facenet-sk): {', '.join(unrecorded)}")
+    if changed:
+        print(f"left alone (changed since facenet-sk wrote it): {', '.join(changed)}")
+    return removed
 
 
 def model_names(args, default):
     """The names of --models (and --baselines), checked, with a hint for a near miss."""
-    from .baselines import BASELINE_NAMES, FACE_BASELINE_NAMES, available_baselines
-    from .models import MODEL_NAMES
+    from .baselines import available_baselines
 
     names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models \
         else list(default)
@@ -202,7 +226,7 @@ def network_params(names, settings, epochs):
     A parameter goes to every network that has it; one that no network has
     is an error naming the nearest real parameter.
     """
-    from .models import MODEL_NAMES, make_model
+    from .models import make_model
 
     networks = [n for n in names if n in MODEL_NAMES]
     settings = dict(settings or [])
@@ -255,8 +279,8 @@ def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=N
 
     ``params`` maps a network name to extra hyper-parameters (from --set).
     """
-    from .baselines import BASELINE_NAMES, FACE_BASELINE_NAMES, make_baseline
-    from .models import MODEL_NAMES, make_course_pipeline
+    from .baselines import make_baseline
+    from .models import make_course_pipeline
 
     models = {}
     for name in names:
@@ -313,9 +337,13 @@ EPOCH_TABLE_NOTE = ("in the epoch tables, train_loss and train_acc are averages 
 
 # ------------------------------------------------------------ commands
 def cmd_compare(args):
-    names = model_names(args, NETWORK_NAMES + ("logistic_regression",))
+    names = model_names(args, MODEL_NAMES + ("logistic_regression",))
     params = network_params(names, args.set, args.epochs)
-    check_out_dir(args.out, args.overwrite)  # fail now, not after the training
+    # Fail now, not after the training. Only networks (and the pretrained rows'
+    # network) draw learning curves.
+    will_write = COMPARE_FILES if not set(names) <= set(BASELINE_NAMES) \
+        else tuple(f for f in COMPARE_FILES if f != "learning_curves.png")
+    check_out_dir(args.out, args.overwrite, will_write)
 
     from .compare import compare_models, final_estimator
     from .plotting import (plot_accuracy_bars, plot_confusion_matrices, plot_face_gallery,
@@ -327,10 +355,10 @@ def cmd_compare(args):
                           tensorboard=args.tensorboard, params=params)
     split = load_split(args)
     print(f"data: {split.description}", flush=True)
-    if verbose and any(n in NETWORK_NAMES for n in names):
+    if verbose and any(n in MODEL_NAMES for n in names):
         print(f"note: {EPOCH_TABLE_NOTE}", flush=True)
     start = time.perf_counter()
-    with _scheduler(args.scheduler, scatter=[split.X_train, split.y_train, split.X_test,
+    with _dask_scheduler(args.scheduler, scatter=[split.X_train, split.y_train, split.X_test,
                                              split.y_test, split.X_valid, split.y_valid]):
         table = compare_models(models, split.X_train, split.y_train, split.X_test,
                                split.y_test, X_valid=split.X_valid, y_valid=split.y_valid,
@@ -364,10 +392,7 @@ def cmd_compare(args):
                            sections={"data": split.info,
                                      "hyper-parameters": model_parameters(fitted)},
                            per_person=per_person)
-    removed = remove_stale_results(args.out, written)
-    print(f"wrote {', '.join(str(p) for p in written)}")
-    if removed:
-        print(f"removed the previous run's {', '.join(p.name for p in removed)}")
+    finish_out_dir(args.out, written)
     return 0
 
 
@@ -389,7 +414,7 @@ def _grid_keys(grid, pipe, step):
 
 def cmd_grid(args):
     if args.out is not None:
-        check_out_dir(args.out, args.overwrite)
+        check_out_dir(args.out, args.overwrite, GRID_FILES)
     params = network_params([args.model], args.set, args.epochs)
 
     from sklearn.model_selection import GridSearchCV, ParameterGrid
@@ -419,7 +444,7 @@ def cmd_grid(args):
           f"{len(split.y_test)} test images kept apart", flush=True)
     search = GridSearchCV(pipe, param_grid, cv=args.cv, n_jobs=args.n_jobs,
                           verbose=0 if args.quiet else 1, return_train_score=True)
-    with _scheduler(args.scheduler, scatter=[X, y]):
+    with _dask_scheduler(args.scheduler, scatter=[X, y]):
         search.fit(X, y)
 
     def short(name):
@@ -448,8 +473,7 @@ def cmd_grid(args):
             sections={"data": split.info,
                       "hyper-parameters": model_parameters(
                           {f"{args.model} (best)": search.best_estimator_})})
-        remove_stale_results(args.out, written)
-        print(f"wrote {', '.join(str(p) for p in written)}")
+        finish_out_dir(args.out, written)
     return 0
 
 
@@ -469,40 +493,27 @@ def cmd_fetch(args):
     return 0
 
 
-class _scheduler:
+@contextlib.contextmanager
+def _dask_scheduler(address, scatter=()):
     """Run joblib work on a Dask cluster when an address is given.
 
     ``scatter`` lists the arrays the tasks take: they are sent once to every
     worker. (Left to itself, joblib's dask backend sends each large argument
     to one worker only, and a search fails when that worker dies.)
     """
+    if address is None:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise CLIError("--scheduler needs dask: pip install 'facenet_sk[dask]'") from exc
+    from joblib import parallel_config
 
-    def __init__(self, address, scatter=()):
-        self.address = address
-        self.scatter = [a for a in scatter if a is not None]
-        self._stack = None
-
-    def __enter__(self):
-        if self.address is None:
-            return self
-        import contextlib
-
-        try:
-            from distributed import Client
-        except ImportError as exc:
-            raise CLIError("--scheduler needs dask: pip install 'facenet_sk[dask]'") from exc
-        from joblib import parallel_config
-
-        self._stack = contextlib.ExitStack()
-        client = self._stack.enter_context(Client(self.address))
-        self._stack.enter_context(parallel_config(backend="dask", scatter=self.scatter))
+    with Client(address) as client, \
+            parallel_config(backend="dask", scatter=[a for a in scatter if a is not None]):
         print(f"scheduler: {client.scheduler.address}", flush=True)
-        return self
-
-    def __exit__(self, *exc):
-        if self._stack is not None:
-            self._stack.close()
-        return False
+        yield
 
 
 # -------------------------------------------------------------- parser
@@ -514,10 +525,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _network_name(text):
-    if text not in NETWORK_NAMES:
+    if text not in MODEL_NAMES:
         raise argparse.ArgumentTypeError(
-            f"unknown network {text!r}{did_you_mean(text, NETWORK_NAMES)} (choose from "
-            f"{', '.join(NETWORK_NAMES)})")
+            f"unknown network {text!r}{did_you_mean(text, MODEL_NAMES)} (choose from "
+            f"{', '.join(MODEL_NAMES)})")
     return text
 
 
@@ -581,9 +592,10 @@ def _add_out_options(parser, default):
                         help="folder for the result files" +
                              (f" ({default})" if default else ""))
     parser.add_argument("--overwrite", action="store_true",
-                        help="write into a non-empty --out: replace the files of a previous "
-                             f"run there ({', '.join(RESULT_PATTERNS)}) and remove those this "
-                             "run does not write again; other files are left alone")
+                        help="write into a non-empty --out: replace the files an earlier "
+                             f"run wrote there (recorded in its {MANIFEST}) and "
+                             "remove those this run does not write again; any other file is "
+                             "left alone, and one this run would replace is an error")
 
 
 def build_parser():
@@ -606,7 +618,7 @@ def build_parser():
                     "self-contained report.html.")
     add_data_options(compare)
     compare.add_argument("--models", help=f"comma-separated names among "
-                                          f"{', '.join(NETWORK_NAMES + BASELINE_NAMES)}, "
+                                          f"{', '.join(MODEL_NAMES + BASELINE_NAMES)}, "
                                           f"{', '.join(FACE_BASELINE_NAMES)} "
                                           "(default: the five networks + logistic_regression)")
     compare.add_argument("--baselines", action="store_true",
@@ -624,7 +636,7 @@ def build_parser():
                     "scores the refitted best model once on the untouched test part.")
     add_data_options(grid)
     grid.add_argument("--model", required=True, type=_network_name, metavar="NAME",
-                      help=f"network to tune: {', '.join(NETWORK_NAMES)}")
+                      help=f"network to tune: {', '.join(MODEL_NAMES)}")
     grid.add_argument("--param", action="append", required=True, type=_grid_values,
                       metavar="NAME=V1,V2,...",
                       help="values to try (repeatable), e.g. dropout=0.1,0.3,0.5")
@@ -637,7 +649,7 @@ def build_parser():
                                   description="Print the layers, output shapes and parameter "
                                               "counts of one of the exercise's networks.")
     summary.add_argument("name", type=_network_name, metavar="NAME",
-                         help=f"one of {', '.join(NETWORK_NAMES)}")
+                         help=f"one of {', '.join(MODEL_NAMES)}")
     summary.add_argument("--image-shape", type=_image_shape, help="H,W,C of the input (48,48,3)")
     summary.set_defaults(func=cmd_summary)
 

@@ -41,6 +41,26 @@ def final_estimator(model):
     return model[-1] if isinstance(model, Pipeline) else model
 
 
+def fitted_models(results):
+    """The name -> fitted model mapping of a compare_models table, a dict or one model.
+
+    One fitted model is named after its (final) estimator's class.
+
+    Examples
+    --------
+    >>> from sklearn.dummy import DummyClassifier
+    >>> list(fitted_models(DummyClassifier().fit([[0], [1]], [0, 1])))
+    ['DummyClassifier']
+    """
+    if isinstance(results, Pipeline) or hasattr(results, "predict"):
+        return {type(final_estimator(results)).__name__: results}
+    models = results.attrs.get("models") if hasattr(results, "attrs") else results
+    if not models:
+        raise ValueError("no fitted models: pass the table compare_models returned, a "
+                         "dict name -> fitted model, or one fitted model")
+    return models
+
+
 def count_parameters(model):
     """Trainable parameters of a fitted model, or NA when it has none to count.
 

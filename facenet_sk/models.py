@@ -4,10 +4,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ._base import _ROUTES
+from ._names import MODEL_NAMES  # the exercise's models, in the course's order
 from .estimators import CNNClassifier, FCNetClassifier
-
-#: The exercise's models, in the order the course trains them.
-MODEL_NAMES = ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm")
 
 #: Further named configurations: ``cnn_best`` is the best configuration of the
 #: results page (``cnn_dropout_batchnorm`` with augmentation, batch-norm

@@ -11,24 +11,33 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
-from sklearn.pipeline import Pipeline
 
-from .compare import final_estimator
+from .compare import final_estimator, fitted_models
 
 #: Up to this many epochs, every epoch of a learning curve gets a marker.
 MARKER_EPOCHS = 20
+#: Names longer than this are shortened (with an ellipsis) on ticks and face titles.
+LABEL_CHARS = 30
 
 
-def _models(results):
-    """The name -> fitted model mapping of a compare_models table, a dict or one model."""
-    if isinstance(results, Pipeline) or hasattr(results, "history_") \
-            or hasattr(results, "predict"):
-        return {type(final_estimator(results)).__name__: results}
-    models = results.attrs.get("models") if hasattr(results, "attrs") else results
-    if not models:
-        raise ValueError("no fitted models: pass the table compare_models returned, a "
-                         "dict name -> fitted model, or one fitted model")
-    return models
+def _literal(text):
+    r"""``text`` shown as written: a name with two ``$`` would otherwise be parsed as
+    mathtext, and a name such as ``$\undefined$`` stop the drawing with an error.
+
+    Examples
+    --------
+    >>> print(_literal("a $x$ b"))
+    a \$x\$ b
+    """
+    return str(text).replace("$", r"\$")
+
+
+def _label(text, limit=LABEL_CHARS):
+    """A name for a tick or a face's title: shown as written, shortened with an
+    ellipsis beyond ``limit`` characters, so that a long name cannot crowd the
+    figure out."""
+    text = str(text)
+    return _literal(text if len(text) <= limit else text[:limit - 1] + "\u2026")
 
 
 def plot_learning_curves(results):
@@ -60,7 +69,7 @@ def plot_learning_curves(results):
     ax_acc, ax_loss = fig.subplots(1, 2)
     colours = (f"C{i % 10}" for i in range(10**6))  # matplotlib's default cycle
     drawn, longest = False, 0
-    for name, model in _models(results).items():
+    for name, model in fitted_models(results).items():
         history = getattr(final_estimator(model), "history_", None)
         if history is None or not len(history):
             continue
@@ -70,11 +79,11 @@ def plot_learning_curves(results):
         marker = "o" if len(epochs) <= MARKER_EPOCHS else None
         for key, ax in (("acc", ax_acc), ("loss", ax_loss)):
             ax.plot(epochs, history[:, f"train_{key}"], color=colour, marker=marker,
-                    markersize=4, label=f"{name} train")
+                    markersize=4, label=_literal(f"{name} train"))
             if f"valid_{key}" in history[-1]:
                 ax.plot(epochs, history[:, f"valid_{key}"], color=colour, linestyle="--",
                         marker=marker, markersize=4, markerfacecolor="white",
-                        label=f"{name} valid")
+                        label=_literal(f"{name} valid"))
     if not drawn:
         raise ValueError("none of the models has a training history (history_) to plot")
     ax_acc.set(title="Accuracy (train: during the epoch, dropout on)", xlabel="epoch",
@@ -113,7 +122,7 @@ def plot_confusion_matrices(results, X_test, y_test, *, labels=None, normalize=N
     --------
     >>> fig = plot_confusion_matrices(table, X_test, y_test)  # doctest: +SKIP
     """
-    models = _models(results)
+    models = fitted_models(results)
     n_cols = min(3, len(models))
     n_rows = math.ceil(len(models) / n_cols)
     fig = Figure(figsize=(4.6 * n_cols, 4.4 * n_rows), layout="constrained")
@@ -121,8 +130,9 @@ def plot_confusion_matrices(results, X_test, y_test, *, labels=None, normalize=N
     for ax, (name, model) in zip(axes, models.items()):
         display = ConfusionMatrixDisplay.from_estimator(
             model, X_test, y_test, ax=ax, colorbar=False, normalize=normalize,
-            display_labels=labels, values_format=".2f" if normalize else "d")
-        display.ax_.set_title(name)
+            display_labels=None if labels is None else [_label(v) for v in labels],
+            values_format=".2f" if normalize else "d")
+        display.ax_.set_title(_literal(name))
         if labels is not None:
             ax.tick_params(axis="x", labelrotation=90)
     for ax in axes[len(models):]:
@@ -175,7 +185,7 @@ def plot_accuracy_bars(table, *, chance=None):
     if chance is not None:
         ax.axhline(chance, color="0.3", linestyle=":", linewidth=1.2,
                    label=f"chance ({chance:.2f})")
-    ax.set_xticks(x, table["model"], rotation=20, ha="right")
+    ax.set_xticks(x, [_label(m) for m in table["model"]], rotation=20, ha="right")
     ax.set(ylabel="accuracy", ylim=(0, 1.08))
     ax.set_title("Accuracy by model", pad=28)
     # Above the axes, in one row: never over a bar, whatever the accuracies.
@@ -244,8 +254,8 @@ def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=N
 
     def name(label):
         if target_names is not None and isinstance(label, (int, np.integer)):
-            return str(target_names[label])
-        return str(label)
+            return _label(target_names[label])
+        return _label(label)
 
     n_cols = min(n_cols, len(order))
     n_rows = math.ceil(len(order) / n_cols)
@@ -259,6 +269,6 @@ def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=N
         ax.set_yticks([])
     for ax in axes[len(order):]:
         ax.set_visible(False)
-    fig.suptitle(f"{title or 'Test faces'}: predicted / true ({int(wrong.sum())} of "
+    fig.suptitle(f"{_literal(title or 'Test faces')}: predicted / true ({int(wrong.sum())} of "
                  f"{len(y_test)} misclassified, in red, first)", fontsize="medium")
     return fig

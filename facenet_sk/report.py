@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import classification_report
+from sklearn.metrics import precision_recall_fscore_support
 
 from ._atomic import staged_directory
 
@@ -16,6 +16,71 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 text-align:right}th{background:#f3f3f3}td:first-child{text-align:left}
 table.text td{text-align:left;vertical-align:top}table.text td:last-child{font-size:0.9em}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0}code{background:#f6f6f6;padding:2px}"""
+
+
+#: Cell starts a spreadsheet reads as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_ESCAPES = str.maketrans({
+    "\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "&": "&amp;", "<": "&lt;", ">": "&gt;",
+    # Every character str.splitlines breaks at: some editors and renderers do too.
+    **dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " ")})
+
+
+def _text_columns(frame):
+    return [c for c in frame.columns
+            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+
+
+def csv_safe(frame):
+    """A copy of ``frame`` whose text cells cannot start a spreadsheet formula.
+
+    Person names are folder names, chosen by whoever made the folder. A text
+    cell (or column name) that starts with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return gets a leading ``'``, the OWASP rule against CSV
+    injection; numbers, negative ones included, stay numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> csv_safe(pd.DataFrame({"person": ["=1+1", "ann"], "score": [-0.5, 1.0]})).values.tolist()
+    [["'=1+1", -0.5], ['ann', 1.0]]
+    """
+    def neutral(value):
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) \
+            else value
+
+    safe = frame.copy()
+    for column in _text_columns(safe):
+        safe[column] = safe[column].map(neutral)
+    safe.columns = [neutral(c) for c in safe.columns]
+    return safe
+
+
+def markdown_text(text):
+    """``text`` for a Markdown line or table cell: one line, no HTML, no link, no cell break.
+
+    Backslashes, ``|``, ``[`` and ``]`` are escaped with a backslash, ``&``,
+    ``<`` and ``>`` become HTML entities and line breaks (every character
+    :meth:`str.splitlines` breaks at) spaces.
+
+    Examples
+    --------
+    >>> markdown_text("a|b <img>\\nnext")
+    'a\\\\|b &lt;img&gt; next'
+    """
+    return str(text).translate(_MARKDOWN_ESCAPES)
+
+
+def _markdown_table(frame):
+    safe = frame.copy()
+    for column in _text_columns(safe):
+        safe[column] = safe[column].map(lambda v: markdown_text(v) if isinstance(v, str) else v)
+    for column in safe.columns[safe.isna().any().to_numpy()]:
+        # Empty, as on the HTML page: pandas' "<NA>" would read as an HTML tag
+        # (and show nothing) once rendered.
+        safe[column] = safe[column].astype(object).where(safe[column].notna(), "")
+    safe.columns = [markdown_text(c) for c in safe.columns]
+    return safe.to_markdown(index=False)
 
 
 def sort_results(table):
@@ -37,14 +102,6 @@ def sort_results(table):
                                 na_position="last").reset_index(drop=True)
     ordered.attrs = table.attrs
     return ordered
-
-
-def _models(results):
-    models = results.attrs.get("models") if hasattr(results, "attrs") else results
-    if not models:
-        raise ValueError("no fitted models: pass the table compare_models returned, or a "
-                         "dict name -> fitted model")
-    return models
 
 
 def _describe(estimator):
@@ -98,7 +155,8 @@ def model_parameters(models):
 def per_person_table(results, X_test, y_test, *, target_names=None):
     """Precision, recall, F1 and support of every person for every model (test set).
 
-    Built on :func:`sklearn.metrics.classification_report`.
+    The per-class scores of :func:`sklearn.metrics.classification_report`
+    (from :func:`~sklearn.metrics.precision_recall_fscore_support`).
 
     Parameters
     ----------
@@ -124,7 +182,9 @@ def per_person_table(results, X_test, y_test, *, target_names=None):
     ...                  target_names=["ann", "bob"])["recall"].tolist()
     [0.0, 1.0]
     """
-    models = _models(results)
+    from .compare import fitted_models
+
+    models = fitted_models(results)
     if hasattr(results, "columns") and "model" in results:
         models = {name: models[name] for name in results["model"] if name in models}
     y_test = np.asarray(y_test)
@@ -137,10 +197,14 @@ def per_person_table(results, X_test, y_test, *, target_names=None):
         else [str(v) for v in labels]
     rows = []
     for name, model in models.items():
-        report = classification_report(y_test, model.predict(X_test), labels=labels,
-                                       target_names=names, output_dict=True, zero_division=0)
-        for person in names:
-            rows.append({"model": name, "person": person, **report[person]})
+        # The per-class arrays classification_report is built from: its dict
+        # would also answer a person named "accuracy" or "macro avg" with a
+        # summary row.
+        scores = precision_recall_fscore_support(y_test, model.predict(X_test), labels=labels,
+                                                 zero_division=0)
+        for person, *values in zip(names, *scores):
+            rows.append({"model": name, "person": person,
+                         **dict(zip(("precision", "recall", "f1-score", "support"), values))})
     table = pd.DataFrame(rows, columns=["model", "person", "precision", "recall", "f1-score",
                                         "support"])
     table["support"] = table["support"].astype(int)
@@ -195,6 +259,10 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
     ``out_dir`` only when every one of them is complete, so an error (a
     full disk, Ctrl-C) leaves no partial result file behind. Every file
     shows the table in the order it is given (see :func:`sort_results`).
+    Names (of people, models, folders) cannot act in the files: CSV text
+    cells that would start a spreadsheet formula get a leading ``'`` (see
+    :func:`csv_safe`), Markdown cells and lines are escaped (see
+    :func:`markdown_text`) and the HTML page escapes every text.
 
     Parameters
     ----------
@@ -229,10 +297,12 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
     shown = _display_table(table)
     pngs = {name: _png_bytes(fig) for name, fig in figures.items()}
     extra = _section_frames(sections, per_person)
-    note_md = "".join(f"- {line}\n" for line in notes)
-    extra_md = "".join(f"\n## {heading}\n\n{frame.to_markdown(index=False)}\n"
+    # Names (people, models, folders) reach these files unchanged: every
+    # Markdown cell and line is escaped, every CSV text cell neutralized.
+    note_md = "".join(f"- {markdown_text(line)}\n" for line in notes)
+    extra_md = "".join(f"\n## {markdown_text(heading)}\n\n{_markdown_table(frame)}\n"
                        for heading, frame, _ in extra)
-    markdown = f"# {title}\n\n{note_md}\n{shown.to_markdown(index=False)}\n{extra_md}"
+    markdown = f"# {markdown_text(title)}\n\n{note_md}\n{_markdown_table(shown)}\n{extra_md}"
     images_html = "".join(
         f'<h2>{html.escape(name.replace("_", " "))}</h2>\n<img alt="{html.escape(name)}" '
         f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">\n'
@@ -249,9 +319,12 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
             f"{images_html}{extra_html}</body></html>\n")
 
     with staged_directory(out_dir) as tmp:
-        table.to_csv(tmp / "results.csv", index=False)
+        # RFC 4180's CRLF line ends: with them pandas also quotes a cell holding a
+        # lone carriage return, which would otherwise start a phantom row.
+        csv_safe(table).to_csv(tmp / "results.csv", index=False, lineterminator="\r\n")
         if per_person is not None:
-            per_person.to_csv(tmp / "per_person.csv", index=False)
+            csv_safe(per_person).to_csv(tmp / "per_person.csv", index=False,
+                                        lineterminator="\r\n")
         (tmp / "results.md").write_text(markdown, encoding="utf-8")
         for name, data in pngs.items():
             (tmp / f"{name}.png").write_bytes(data)

@@ -3,6 +3,7 @@ and a stratified split for data sets without a fixed one."""
 
 from numbers import Integral
 
+import numpy as np
 from sklearn.model_selection import train_test_split
 
 #: The fixed splits of the course's data, in the order the course uses them.
@@ -65,6 +66,24 @@ def train_valid_test_split(X, y, *, valid_size=1 / 7, test_size=1 / 7, random_st
             f"valid_size={valid_size!r} and test_size={test_size!r} must each give at least "
             f"one of the {n} samples and leave some for training"
         )
+    if stratify:
+        # Checked here, not left to train_test_split: its message would call the
+        # validation part "test_size" (it is the test part of the second call).
+        n_classes = len(np.unique(y))
+        parts = (("test_size", test_size, n_test, "test"),
+                 ("valid_size", valid_size, n_valid, "validation"))
+        for name, size, count, part in parts:
+            if count < n_classes:
+                raise ValueError(
+                    f"{name}={size!r} gives {count} {part} samples, fewer than the "
+                    f"{n_classes} classes: a stratified split needs at least one sample of "
+                    "each class in every part")
+        if n - n_valid - n_test < n_classes:
+            raise ValueError(
+                f"valid_size={valid_size!r} and test_size={test_size!r} leave "
+                f"{n - n_valid - n_test} training samples, fewer than the {n_classes} "
+                "classes: a stratified split needs at least one sample of each class in "
+                "every part")
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=n_test, random_state=random_state, stratify=y if stratify else None
     )

@@ -10,6 +10,7 @@ import pytest
 
 from facenet_sk import BASELINE_NAMES, MODEL_NAMES, make_model
 from facenet_sk import cli
+from facenet_sk._atomic import MANIFEST, read_manifest
 from facenet_sk.cli import main
 from facenet_sk import summary
 
@@ -45,7 +46,9 @@ def test_compare_writes_every_file(face_folder, tmp_path, capsys):
     names = {p.name for p in out.iterdir()}
     assert names == {"results.csv", "results.md", "report.html", "per_person.csv",
                      "accuracy.png", "faces.png", "confusion_matrices.png",
-                     "learning_curves.png"}
+                     "learning_curves.png", MANIFEST}
+    assert names - {MANIFEST} == set(cli.COMPARE_FILES)
+    assert set(read_manifest(out)) == names - {MANIFEST}
     table = pd.read_csv(out / "results.csv")
     assert list(table.columns) == ["model", "n_params", "train_accuracy", "valid_accuracy",
                                    "test_accuracy", "fit_seconds", "epochs"]
@@ -266,17 +269,94 @@ def test_a_non_empty_out_needs_overwrite(tmp_path, capsys, no_data):
     assert (out / "report.html").read_text() == "an earlier run"
 
 
+def _run(out, models="logistic_regression", *extra):
+    return main(["compare", *SMALL, "--epochs", "1", "--models", models, "--out", str(out),
+                 "--quiet", *extra])
+
+
 def test_overwrite_removes_only_the_previous_runs_files(tmp_path, capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "learning_curves.png").write_bytes(b"an earlier run's figure")
+    assert _run(out, "only_fc") == 0  # writes learning_curves.png
+    assert (out / "learning_curves.png").exists()
     (out / "notes.txt").write_text("mine")
-    assert main(["compare", *SMALL, "--models", "logistic_regression", "--out", str(out),
-                 "--overwrite", "--quiet"]) == 0
-    assert "removed the previous run's learning_curves.png" in capsys.readouterr().out
+    capsys.readouterr()
+    assert _run(out, "logistic_regression", "--overwrite") == 0
+    printed = capsys.readouterr().out
+    assert "removed the previous run's learning_curves.png" in printed
+    assert "left alone (not written by facenet-sk): notes.txt" in printed
     assert not (out / "learning_curves.png").exists()
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "report.html").exists() and (out / "faces.png").exists()
+
+
+def test_overwrite_never_deletes_files_it_did_not_write(tmp_path, capsys):
+    """The user's own photos and notes in --out stay, and the message names them."""
+    out = tmp_path / "myphotos"
+    out.mkdir()
+    holiday = b"\x89PNG the user's holiday photo"
+    (out / "holiday.png").write_bytes(holiday)
+    (out / "notes.txt").write_text("mine")
+    assert _run(out, "logistic_regression", "--overwrite") == 0
+    printed = capsys.readouterr().out
+    assert "left alone (not written by facenet-sk): holiday.png, notes.txt" in printed
+    assert "removed" not in printed
+    assert (out / "holiday.png").read_bytes() == holiday
+    assert (out / "notes.txt").read_text() == "mine"
+    # A second run removes nothing of theirs either.
+    assert _run(out, "logistic_regression", "--overwrite") == 0
+    assert (out / "holiday.png").read_bytes() == holiday
+
+
+def test_overwrite_in_the_current_folder_keeps_the_users_pngs(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pngs = {f"IMG_{i:04d}.png": bytes([i]) * 10 for i in range(3)}
+    for name, data in pngs.items():
+        (tmp_path / name).write_bytes(data)
+    assert _run(".", "only_fc", "--overwrite") == 0
+    assert _run(".", "logistic_regression", "--overwrite") == 0  # learning_curves.png goes
+    assert "removed the previous run's learning_curves.png" in capsys.readouterr().out
+    for name, data in pngs.items():
+        assert (tmp_path / name).read_bytes() == data
+
+
+def test_overwrite_refuses_to_replace_a_file_it_did_not_write(tmp_path, capsys, no_data):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "faces.png").write_bytes(b"the user's own faces.png")
+    assert main(["compare", "--models", "only_fc", "--out", str(out), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "faces.png" in err and "did not write" in err and err.count("\n") == 1
+    assert (out / "faces.png").read_bytes() == b"the user's own faces.png"
+
+
+def test_a_result_file_changed_since_the_run_is_neither_replaced_nor_removed(tmp_path,
+                                                                            capsys):
+    out = tmp_path / "out"
+    assert _run(out, "only_fc") == 0
+    (out / "learning_curves.png").write_bytes(b"edited by hand")
+    capsys.readouterr()
+    assert _run(out, "logistic_regression", "--overwrite") == 0
+    printed = capsys.readouterr().out
+    assert "left alone (changed since facenet-sk wrote it): learning_curves.png" in printed
+    assert (out / "learning_curves.png").read_bytes() == b"edited by hand"
+    (out / "report.html").write_text("edited by hand")
+    assert _run(out, "logistic_regression", "--overwrite") == 2
+    assert "report.html" in capsys.readouterr().err
+    assert (out / "report.html").read_text() == "edited by hand"
+
+
+def test_a_crafted_record_cannot_reach_outside_out(tmp_path, capsys):
+    """Names in the record are plain file names of --out; anything else is ignored."""
+    import json
+
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / MANIFEST).write_text(json.dumps({"files": {"../victim.txt": "0" * 64,
+                                                      str(victim): "0" * 64}}))
+    assert _run(out, "logistic_regression", "--overwrite") == 0
+    assert victim.read_text() == "keep me"
 
 
 def test_unwritable_out_is_a_clear_error(tmp_path, capsys):
@@ -302,11 +382,20 @@ def test_interrupted_compare_writes_nothing(tmp_path, monkeypatch, capsys):
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_help_names_every_model():
-    assert cli.NETWORK_NAMES == MODEL_NAMES
-    assert cli.BASELINE_NAMES == BASELINE_NAMES
+def test_help_names_every_model(capsys):
+    """The command, the models, the baselines and the loaders share one list of names."""
+    from facenet_sk import _names, baselines, models
     from facenet_sk.datasets import DATA_SOURCES
-    assert cli.DATA_SOURCES == DATA_SOURCES
+
+    assert cli.MODEL_NAMES is models.MODEL_NAMES is MODEL_NAMES is _names.MODEL_NAMES
+    assert cli.BASELINE_NAMES is baselines.BASELINE_NAMES is BASELINE_NAMES
+    assert cli.FACE_BASELINE_NAMES is baselines.FACE_BASELINE_NAMES
+    assert cli.DATA_SOURCES is DATA_SOURCES is _names.DATA_SOURCES
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for name in MODEL_NAMES + BASELINE_NAMES + DATA_SOURCES:
+        assert name in shown
 
 
 def test_help_imports_neither_torch_nor_scikit_learn():

@@ -146,6 +146,27 @@ def test_negative_labels_are_rejected(tmp_path, write_eight_faces_h5):
         load_eight_faces(path)
 
 
+@pytest.mark.parametrize("labels", [[0, 3000000], [0, 2**40], [0, 24]])
+def test_absurd_labels_are_refused_in_one_line(tmp_path, write_eight_faces_h5, labels):
+    """A label beyond the images (or the cap) would build millions of names."""
+    y = np.zeros(16, dtype=np.int64)
+    y[: len(labels)] = labels
+    path = write_eight_faces_h5(tmp_path / "f.hdf5", overrides={"Y_train_8_faces": y})
+    for call in (check_eight_faces_file, load_eight_faces):
+        with pytest.raises(LayoutError, match="labels must lie in 0..") as info:
+            call(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_negative_and_one_hot_labels_are_checked_by_the_layout_check(tmp_path,
+                                                                      write_eight_faces_h5):
+    path = write_eight_faces_h5(tmp_path / "f.hdf5", overrides={"Y_test_8_faces": np.full(4, -3)})
+    with pytest.raises(LayoutError, match="found -3"):
+        check_eight_faces_file(path)
+    one_hot = write_eight_faces_h5(tmp_path / "g.hdf5", one_hot=True)
+    assert check_eight_faces_file(one_hot) is None
+
+
 def test_check_accepts_a_good_file(h5_file):
     assert check_eight_faces_file(h5_file) is None
 
@@ -361,3 +382,28 @@ def test_target_names_cover_the_files_classes(tmp_path, write_eight_faces_h5):
     for subset in ("train", "valid", "all"):
         assert list(load_eight_faces(path, subset=subset).target_names) == list(
             EIGHT_FACES_NAMES[:3])
+
+
+def test_a_download_with_absurd_labels_is_not_kept(server, tmp_path, data_home,
+                                                   write_eight_faces_h5):
+    y = np.zeros(16, dtype=np.int64)
+    y[1] = 3000000
+    bad = write_eight_faces_h5(tmp_path / "bad.hdf5", overrides={"Y_train_8_faces": y})
+    server.routes["/bad.hdf5"] = (200, bad.read_bytes(), None)
+    with pytest.raises(DownloadError, match="labels must lie in 0.."):
+        fetch_eight_faces(data_home=data_home, url=server.url + "/bad.hdf5", progress=False)
+    assert _left_in(data_home) == []
+
+
+def test_a_downloaded_file_gets_the_usual_mode(server, good_bytes, data_home):
+    """Not the 0600 of the temporary file: what open() would give under the umask."""
+    import os
+
+    server.routes["/good.hdf5"] = (200, good_bytes, None)
+    old = os.umask(0o022)
+    try:
+        path = fetch_eight_faces(data_home=data_home, url=server.url + "/good.hdf5",
+                                 progress=False)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

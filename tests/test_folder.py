@@ -103,6 +103,37 @@ def test_16_bit_grayscale_is_scaled_to_8_bit(tmp_path):
     np.testing.assert_array_equal(images[0, 5, 17], [255, 255, 255])
 
 
+def _float_tiffs(root, values):
+    """Two people, each one 20x20 32-bit float TIFF (mode F): left half values[0], right
+    half values[1]."""
+    for person in ("p", "q"):
+        (root / person).mkdir()
+        a = np.full((20, 20), values[0], dtype=np.float32)
+        a[:, 10:] = values[1]
+        img = Image.fromarray(a)
+        assert img.mode == "F"
+        img.save(root / person / "x.tif")
+    return root
+
+
+@pytest.mark.parametrize("values, expected", [
+    ((0.25, 1.0), (64, 255)),      # 0..1 intensities: scaled to 0..255
+    ((0.0, 0.5), (0, 128)),
+    ((40.0, 200.0), (40, 200)),    # already 0..255 grey levels: kept
+    ((-50.0, 400.0), (0, 255)),    # beyond 0..255: clipped
+])
+def test_float_images_load_as_their_grey_levels(tmp_path, values, expected):
+    images = load_face_folder(_float_tiffs(tmp_path, values), image_size=20).images
+    np.testing.assert_array_equal(images[0, 5, 2], [expected[0]] * 3)
+    np.testing.assert_array_equal(images[0, 5, 17], [expected[1]] * 3)
+
+
+def test_a_float_image_of_nan_is_black_not_an_error(tmp_path):
+    images = load_face_folder(_float_tiffs(tmp_path, (np.nan, 1.0)), image_size=20).images
+    np.testing.assert_array_equal(images[0, 5, 2], [0, 0, 0])
+    np.testing.assert_array_equal(images[0, 5, 17], [255, 255, 255])
+
+
 def test_return_X_y(mixed_root):
     X, y = load_face_folder(mixed_root, return_X_y=True)
     assert X.shape == (6, 6912) and X.dtype == np.uint8

@@ -242,7 +242,8 @@ def test_full_disk_in_write_report_leaves_no_file(tmp_path, monkeypatch,
     # Once there is room again, the same call writes everything.
     monkeypatch.undo()
     written = report.write_report(table, out, figures={"accuracy": _figure()})
-    assert sorted(p.name for p in written) == sorted(p.name for p in out.iterdir()) == [
+    assert sorted(p.name for p in written) == sorted(
+        p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "accuracy.png", "report.html", "results.csv", "results.md"]
 
 

@@ -221,3 +221,123 @@ def test_detect_keeps_the_crop_of_photos_without_a_face(data_home):
     grey = np.abs(faces.images[goedel].astype(int) - (120, 130, 140)).max()
     assert grey <= 2  # the crop of a flat grey photo
     assert faces.images.shape == (17, 48, 48, 3)
+
+
+# ------------------------------------------------------------- the archive
+def _pack(data_home, *, cut=None, extra_members=()):
+    """Turn the laid-out copy's photo folder into lfw-funneled.tgz, as scikit-learn
+    finds it before extracting; ``cut`` keeps only that fraction of its bytes."""
+    import io
+    import shutil
+    import tarfile
+
+    lfw_home = data_home / "lfw_home"
+    archive = lfw_home / "lfw-funneled.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(lfw_home / "lfw_funneled", arcname="lfw_funneled")
+        for name, data in extra_members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    shutil.rmtree(lfw_home / "lfw_funneled")
+    if cut is not None:
+        data = archive.read_bytes()
+        archive.write_bytes(data[:int(len(data) * cut)])
+    return archive
+
+
+def _left_in(lfw_home):
+    # (scikit-learn's data folder may also hold its own .gitignore.)
+    return sorted(p.name for p in lfw_home.iterdir() if p.name != ".gitignore")
+
+
+def test_an_archive_is_extracted_then_read(data_home):
+    _pack(data_home)
+    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=4,
+                            download_if_missing=False)
+    assert len(faces.target) == 15
+    lfw_home = data_home / "lfw_home"
+    # The photos in place, no temporary folder or marker left; the archive gone, as
+    # scikit-learn leaves it (beside its joblib cache).
+    assert [n for n in _left_in(lfw_home) if not n.startswith("pairs")] == ["joblib",
+                                                                           "lfw_funneled"]
+
+
+def test_a_truncated_archive_is_one_clear_error_every_time(data_home, tmp_path, capsys):
+    from facenet_sk.cli import main
+    from facenet_sk.datasets import DamagedArchiveError
+
+    archive = _pack(data_home, cut=0.45)
+    lfw_home = data_home / "lfw_home"
+    for _ in range(2):  # the second run finds no half-extracted folder to take for a copy
+        with pytest.raises(DamagedArchiveError, match="damaged or incomplete") as info:
+            fetch_lfw_faces(data_home=data_home, download_if_missing=False)
+        assert isinstance(info.value, OSError) and "\n" not in str(info.value)
+        assert str(archive) in str(info.value)
+        assert _left_in(lfw_home) == ["lfw-funneled.tgz", "pairs.txt", "pairsDevTest.txt",
+                                      "pairsDevTrain.txt"]
+    for _ in range(2):
+        assert main(["compare", "--data", "lfw", "--data-home", str(data_home), "--models",
+                     "logistic_regression", "--out", str(tmp_path / "out"), "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("facenet-sk: error: cannot extract") and err.count("\n") == 1
+        assert "damaged or incomplete" in err and "cannot identify image" not in err
+
+
+def test_an_archive_with_a_member_outside_is_refused(data_home, tmp_path):
+    from facenet_sk.datasets import DamagedArchiveError
+
+    _pack(data_home, extra_members=[("../escaped.txt", b"outside"),
+                                    ("lfw_funneled/../../escaped2.txt", b"outside")])
+    with pytest.raises(DamagedArchiveError, match="cannot extract") as info:
+        fetch_lfw_faces(data_home=data_home, download_if_missing=False)
+    assert "\n" not in str(info.value)
+    for folder in (data_home, data_home / "lfw_home", tmp_path):
+        assert not (folder / "escaped.txt").exists() and not (folder / "escaped2.txt").exists()
+    assert not (data_home / "lfw_home" / "lfw_funneled").exists()
+
+
+def test_a_folder_half_extracted_by_an_interrupted_run_is_not_a_copy(data_home, monkeypatch):
+    """scikit-learn extracts what it downloads in place: a run stopped meanwhile (Ctrl-C,
+    a killed process) leaves part of the photos; the next run must not read them."""
+    import sklearn.datasets._lfw as sk_lfw
+
+    lfw_home = data_home / "lfw_home"
+    archive = _pack(data_home)
+    complete = archive.read_bytes()
+    archive.unlink()
+
+    def download_then_stop(target, dirname, **kwargs):
+        (lfw_home / target.filename).write_bytes(complete)
+        import tarfile
+
+        with tarfile.open(lfw_home / target.filename) as tar:  # a part, then Ctrl-C
+            members = [m for m in tar.getmembers() if "Ada" in m.name]
+            tar.extractall(lfw_home, members=members, filter="data")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sk_lfw, "_fetch_remote", download_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        fetch_lfw_faces(data_home=data_home, min_faces_per_person=0)
+    assert (lfw_home / "lfw_funneled" / "Ada_Lovelace").is_dir()  # a part of the photos
+    # The next run, offline, extracts the whole archive again and reads every person.
+    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=0,
+                            download_if_missing=False)
+    assert len(faces.target_names) == 4 and len(faces.target) == 17
+
+
+def test_a_half_extracted_folder_without_its_archive_is_no_copy(data_home, monkeypatch):
+    import sklearn.datasets._lfw as sk_lfw
+
+    lfw_home = data_home / "lfw_home"
+    _pack(data_home).unlink()
+
+    def stop_half_way(target, dirname, **kwargs):
+        (lfw_home / "lfw_funneled" / "Ada_Lovelace").mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sk_lfw, "_fetch_remote", stop_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        fetch_lfw_faces(data_home=data_home)
+    with pytest.raises(FileNotFoundError, match="no copy of LFW"):
+        fetch_lfw_faces(data_home=data_home, download_if_missing=False)

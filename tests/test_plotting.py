@@ -118,3 +118,38 @@ def test_gallery_of_an_empty_test_set_is_an_error(faces):
     model = DummyClassifier().fit(faces.data, faces.target)
     with pytest.raises(ValueError, match="empty"):
         plot_face_gallery(model, faces.data[:0], faces.target[:0])
+
+
+def test_names_with_dollars_are_drawn_as_written():
+    """A person or model named like mathtext ($...$) is text, not a formula that fails."""
+    import io
+
+    import pandas as pd
+
+    from facenet_sk.plotting import (plot_accuracy_bars, plot_confusion_matrices,
+                                     plot_face_gallery)
+
+    X = np.repeat(np.eye(2), 3, axis=0) * 255
+    y = np.repeat([0, 1], 3)
+    model = DummyClassifier(strategy="most_frequent").fit(X, y)
+    names = [r"$\undefined{x}$", "cost $5"]
+    table = pd.DataFrame({"model": [r"$\bad$"], "test_accuracy": [0.5]})
+    table.attrs["models"] = {r"$\bad$": model}
+    figures = [plot_confusion_matrices(table, X, y, labels=names),
+               plot_accuracy_bars(table),
+               plot_face_gallery(model, np.zeros((6, 2, 2, 3), np.uint8), y,
+                                 target_names=names, title="$\\bad$")]
+    for fig in figures:
+        fig.savefig(io.BytesIO(), format="png")  # draws every text: no ParseFatalException
+    texts = [t.get_text() for t in figures[0].axes[0].get_xticklabels()]
+    assert texts == [r"\$\undefined{x}\$", r"cost \$5"]
+
+
+def test_long_names_are_shortened_on_the_ticks():
+    from facenet_sk.plotting import LABEL_CHARS, plot_confusion_matrices
+
+    X, y = np.repeat(np.eye(2), 3, axis=0), np.repeat([0, 1], 3)
+    model = DummyClassifier(strategy="most_frequent").fit(X, y)
+    fig = plot_confusion_matrices({"m": model}, X, y, labels=["x" * 300, "bob"])
+    texts = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert texts == ["x" * (LABEL_CHARS - 1) + "\u2026", "bob"]

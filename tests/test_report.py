@@ -85,6 +85,16 @@ def test_per_person_table_is_scikit_learns_classification_report(table, split):
     assert dummy["recall"].tolist() == [1.0, 0.0, 0.0]  # it always says person_0
 
 
+@pytest.mark.parametrize("name", ["accuracy", "macro avg", "weighted avg", "micro avg"])
+def test_a_person_named_like_a_summary_row_gets_their_own_scores(name):
+    """classification_report's dict also holds its summary rows under these names."""
+    model = DummyClassifier(strategy="most_frequent").fit([[0], [1], [1]], [0, 1, 1])
+    scores = per_person_table({"d": model}, [[0], [1], [1]], [0, 1, 1],
+                              target_names=[name, "bob"]).set_index("person")
+    assert scores.loc[name, ["precision", "recall", "support"]].tolist() == [0.0, 0.0, 1]
+    assert scores.loc["bob", ["recall", "support"]].tolist() == [1.0, 2]
+
+
 def test_model_parameters_show_every_network_setting(table):
     params = model_parameters(table.attrs["models"]).set_index("model")
     assert params.loc["net", "steps"] == "StandardScaler -> FCNetClassifier"
@@ -96,7 +106,8 @@ def test_model_parameters_show_every_network_setting(table):
 
 def test_report_files_hold_the_per_person_table_and_the_gallery(report_dir):
     names = sorted(p.name for p in report_dir.iterdir())
-    assert names == ["accuracy.png", "faces.png", "learning_curves.png", "per_person.csv",
+    assert names[0] == ".facenet_sk-files.json"  # the record of the files written
+    assert names[1:] == ["accuracy.png", "faces.png", "learning_curves.png", "per_person.csv",
                      "report.html", "results.csv", "results.md"]
     page = (report_dir / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3 and 'alt="faces"' in page
@@ -110,6 +121,90 @@ def test_report_files_hold_the_per_person_table_and_the_gallery(report_dir):
     assert results["test_accuracy"].is_monotonic_decreasing
     first = markdown.index(f"| {results['model'][0]} ")
     assert all(first < markdown.index(f"| {m} ") for m in results["model"][1:])
+
+
+# ------------------------------------------------------------ hostile names
+#: Person names are folder names: anyone who hands over a folder of photos chooses them.
+HOSTILE = ['=HYPERLINK("evil.example","click")', "=cmd|' calc'!A0", "@SUM(1+1)", "+1+2",
+           "-2+3", "\tTAB", "\rCR", "a|b", "two\nlines", "<img src=x onerror=alert(1)>",
+           "[click](javascript:alert(1))", "back\\|slash"]
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    n = len(HOSTILE)
+    X = np.repeat(np.eye(n), 2, axis=0)
+    y = np.repeat(np.arange(n), 2)
+    models = {"=evil|model": DummyClassifier(strategy="most_frequent").fit(X, y),
+              "logreg": LogisticRegression(max_iter=200).fit(X, y)}
+    table = pd.DataFrame({"model": list(models), "test_accuracy": [-0.5, 1.0]})
+    table.attrs["models"] = models
+    out = tmp_path_factory.mktemp("hostile")
+    write_report(table, out, per_person=per_person_table(table, X, y, target_names=HOSTILE),
+                 notes=["data: folder <b>x</b>\nsecond line"],
+                 sections={"data": {"people": "=1+1|<i>"}})
+    return out
+
+
+def test_no_csv_cell_starts_a_formula(hostile_report):
+    import csv
+
+    read = {}
+    for name in ("per_person.csv", "results.csv"):
+        with open(hostile_report / name, newline="", encoding="utf-8") as f:
+            read[name] = rows = list(csv.reader(f))
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
+                # A minus starts a cell only as a genuine number.
+                if cell.startswith("-"):
+                    float(cell)
+    # The cells exactly as a spreadsheet gets them.
+    people = {row[1] for row in read["per_person.csv"][1:]}
+    assert people == {("'" + n if n[0] in "=+-@\t\r" else n) for n in HOSTILE}
+    results = pd.read_csv(hostile_report / "results.csv")
+    assert results["test_accuracy"].tolist() == [-0.5, 1.0]  # numbers stay numbers
+    assert results["model"].tolist() == ["'=evil|model", "logreg"]
+
+
+def _markdown_tables(markdown):
+    """Each Markdown table as a list of rows of cells, split on the unescaped pipes."""
+    tables, rows = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+        elif rows:
+            tables.append(rows)
+            rows = []
+    return tables
+
+
+def test_markdown_cells_stay_in_their_columns_and_carry_no_html(hostile_report):
+    markdown = (hostile_report / "results.md").read_text()
+    for table in _markdown_tables(markdown):
+        assert len({len(row) for row in table}) == 1, table  # no shifted column
+    per_person = [t for t in _markdown_tables(markdown) if t[0][0] == "person"][0]
+    assert len(per_person) == 2 + len(HOSTILE)  # header, rule, one row a person: no phantom
+    assert "<img" not in markdown and "<b>" not in markdown and "<i>" not in markdown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "\\[click\\](javascript:alert(1))" in markdown
+    assert "- data: folder &lt;b&gt;x&lt;/b&gt; second line" in markdown
+
+
+def test_missing_values_are_empty_markdown_cells(tmp_path):
+    """Not pandas' "<NA>", which a Markdown renderer takes for an HTML tag and hides."""
+    table = pd.DataFrame({"model": ["a", "b"], "epochs": pd.array([3, None], dtype="Int64"),
+                          "valid_accuracy": [0.5, np.nan]})
+    write_report(table, tmp_path)
+    markdown = (tmp_path / "results.md").read_text()
+    assert "<NA>" not in markdown and "nan" not in markdown
+    assert re.search(r"\| b +\| +\| +\|", markdown)
+
+
+def test_report_html_escapes_every_name(hostile_report):
+    page = (hostile_report / "report.html").read_text()
+    assert "<img src=x" not in page and "<b>x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 # ------------------------------------------------------------ in a browser

@@ -125,3 +125,29 @@ def test_class_with_a_single_sample_cannot_stratify():
     y = np.array([0] * 20 + [1])
     with pytest.raises(ValueError):
         train_valid_test_split(np.arange(21), y, valid_size=4, test_size=4)
+
+
+def test_a_valid_part_smaller_than_the_classes_names_valid_size():
+    """8 people x 8 photos: 6 validation images cannot hold one of each of 8 people."""
+    X, y = np.zeros((64, 2)), np.repeat(np.arange(8), 8)
+    with pytest.raises(ValueError, match="valid_size=0.1 gives 6 validation samples") as info:
+        train_valid_test_split(X, y, valid_size=0.1, test_size=0.25)
+    assert "test_size" not in str(info.value) and "8 classes" in str(info.value)
+
+
+def test_a_test_part_smaller_than_the_classes_names_test_size():
+    X, y = np.zeros((64, 2)), np.repeat(np.arange(8), 8)
+    with pytest.raises(ValueError, match="test_size=0.05 gives 3 test samples") as info:
+        train_valid_test_split(X, y, valid_size=0.3, test_size=0.05)
+    assert "valid_size" not in str(info.value)
+
+
+def test_the_command_line_names_the_valid_size_flag(tmp_path, capsys, write_face_folder):
+    from facenet_sk.cli import main
+
+    folder = write_face_folder(tmp_path / "faces", n_people=8, n_per_person=8, image_size=16)
+    assert main(["compare", "--data", str(folder), "--models", "logistic_regression",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "--valid-size=0.1 gives 6 validation samples" in err and "--test-size" not in err
+    assert err.count("\n") == 1

@@ -9,7 +9,7 @@ checked), so the course's file comes through this function instead.
 
 import http.client
 import os
-import tempfile
+import secrets
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -55,10 +55,7 @@ def download_file(url, destination, *, validate=None, progress=True, timeout=60)
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"
-    )
-    tmp = Path(tmp_name)
+    fd, tmp = _create_temporary(destination)
     try:
         with os.fdopen(fd, "wb") as out:
             _copy_url(url, out, progress=progress, timeout=timeout)
@@ -69,6 +66,21 @@ def download_file(url, destination, *, validate=None, progress=True, timeout=60)
         tmp.unlink(missing_ok=True)
         raise
     return destination
+
+
+def _create_temporary(destination):
+    """An open file descriptor and the path of a new hidden file beside ``destination``.
+
+    Created with mode 0o666 less the umask, as ``open()`` creates files, so that
+    the renamed download gets the usual mode (:func:`tempfile.mkstemp` would
+    give it 0o600 whatever the umask).
+    """
+    while True:
+        tmp = destination.parent / f".{destination.name}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:  # a name already taken: draw another
+            continue
 
 
 def _copy_url(url, out, *, progress, timeout):

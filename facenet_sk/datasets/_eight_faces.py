@@ -41,7 +41,10 @@ def _keys(subset):
 
 
 def check_eight_faces_file(path):
-    """Check that ``path`` opens as HDF5 and has the course's keys and shapes.
+    """Check that ``path`` opens as HDF5 and has the course's keys, shapes and labels.
+
+    Labels must lie in 0..n-1 for a file of n images (each class has at
+    least one image); one-hot labels are read by their largest column.
 
     Parameters
     ----------
@@ -80,6 +83,25 @@ def check_eight_faces_file(path):
                     f"{str(path)!r}: {y_key} has shape {y_shape}, expected ({x_shape[0]},) "
                     f"to match {x_key}"
                 )
+        _check_labels(h5, path)
+
+
+def _check_labels(h5, path):
+    """Labels must lie in 0..n-1 for a file of n images.
+
+    Each class needs at least one image, so a larger label is a damaged (or
+    crafted) file; left in, it would make :func:`load_eight_faces` build one
+    name per label up to it (millions of names, or a MemoryError).
+    """
+    n_images = sum(h5[_keys(s)[0]].shape[0] for s in SUBSETS)
+    for subset in SUBSETS:
+        labels = _read_labels(h5, subset)
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= n_images:
+            raise LayoutError(
+                f"{str(path)!r}: {_keys(subset)[1]} labels must lie in 0..{n_images - 1} "
+                f"(the file holds {n_images} images), found {low if low < 0 else high}"
+            )
 
 
 def _read_labels(h5, subset):
@@ -196,8 +218,6 @@ def load_eight_faces(
         n_classes = max(int(_read_labels(h5, s).max()) for s in SUBSETS) + 1
     images = np.concatenate([r[0] for r in read])
     target = np.concatenate([r[1] for r in read])
-    if target.min() < 0:
-        raise LayoutError(f"{str(path)!r}: labels must be >= 0, found {target.min()}")
     names = EIGHT_FACES_NAMES[:n_classes] if n_classes <= len(EIGHT_FACES_NAMES) \
         else range(n_classes)
     return make_bunch(

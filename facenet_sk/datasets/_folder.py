@@ -48,7 +48,24 @@ def _open_rgb(path, max_side=None):
         # Palette, grayscale, 16-bit and alpha images all end up as RGB.
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):
             img = img.point(lambda v: v / 256).convert("L")
+        elif img.mode == "F":
+            img = _float_to_grey(img)
         return img.convert("RGB")
+
+
+def _float_to_grey(img):
+    """A 32-bit float image (mode F) as 8-bit grey levels.
+
+    Values all within 0..1 are intensities (as scientific and HDR tools write
+    them) and are scaled to 0..255; otherwise values are grey levels already.
+    Either way they are rounded and clipped to 0..255, NaN counting as 0.
+    (Pillow's own conversion would read 0..1 as black.)
+    """
+    values = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=255.0,
+                           neginf=0.0)
+    if values.size and values.min() >= 0.0 and values.max() <= 1.0:
+        values = values * 255.0
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8))
 
 
 def _read_face(path, crop, image_size):
@@ -142,9 +159,10 @@ def load_face_folder(
     root : path-like
         Folder whose sub-folders are named after the people (sorted names
         become ``target_names``) and hold their images: any format Pillow
-        reads (JPEG, PNG, PGM, BMP, ...). Grayscale, palette and RGBA images
-        become RGB, EXIF orientation is honoured, and files that are not
-        images (by extension) or hidden are ignored.
+        reads (JPEG, PNG, PGM, BMP, ...). Grayscale, palette, 16-bit and RGBA
+        images become RGB (float images: 0..1 scaled to 0..255, other values
+        clipped to 0..255), EXIF orientation is honoured, and files that are
+        not images (by extension) or hidden are ignored.
     image_size : int, default=48
         Side of the square images returned.
     crop : None, "center" or (left, top, right, bottom), default=None

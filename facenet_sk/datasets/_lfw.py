@@ -6,7 +6,11 @@ and cuts or detects the faces the way the other loaders frame them.
 """
 
 import os
+import shutil
+import tarfile
+import tempfile
 import warnings
+import zlib
 from numbers import Integral
 from pathlib import Path
 
@@ -39,12 +43,77 @@ framing: {framing}. Source: {source}.
 """
 
 
+class DamagedArchiveError(OSError):
+    """An LFW archive that cannot be extracted completely (cut short, corrupt, or with a
+    member that would land outside its folder); nothing of it was left in place."""
+
+
+def _incomplete_marker(lfw_home, folder):
+    # Present while scikit-learn downloads and extracts into lfw_home: a photo
+    # folder beside it was left by a run that stopped half-way.
+    return Path(lfw_home) / f".{folder}.incomplete"
+
+
 def _has_copy(data_home, funneled):
     """True when ``data_home/lfw_home`` holds everything scikit-learn reads offline."""
     lfw_home = Path(data_home) / "lfw_home"
     folder, archive = _LFW_FOLDERS[funneled]
+    complete = (lfw_home / folder).is_dir() and not _incomplete_marker(lfw_home, folder).exists()
     return (all((lfw_home / name).is_file() for name in _LFW_METADATA)
-            and ((lfw_home / folder).is_dir() or (lfw_home / archive).is_file()))
+            and (complete or (lfw_home / archive).is_file()))
+
+
+def _damaged(archive, exc):
+    return DamagedArchiveError(
+        f"cannot extract LFW from {str(archive)!r} ({type(exc).__name__}: {exc}): the archive "
+        "is damaged or incomplete; delete it and fetch LFW again")
+
+
+def _extract_archive(lfw_home, funneled):
+    """Extract ``lfw_home``'s archive into a temporary folder, then rename the photo
+    folder into place: an interrupted or failed extraction leaves no partial copy.
+
+    scikit-learn would extract it in place; this runs first, so that it never
+    has to. As scikit-learn does, the archive is removed once extracted.
+    """
+    folder, archive = _LFW_FOLDERS[funneled]
+    archive = lfw_home / archive
+    for stale in lfw_home.glob(f".{folder}.partial-*"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(dir=lfw_home, prefix=f".{folder}.partial-"))
+    try:
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                # The "data" filter refuses members outside tmp, links out of it,
+                # devices and special modes.
+                tar.extractall(tmp, filter="data")
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise _damaged(archive, exc) from exc
+        if not (tmp / folder).is_dir():
+            raise DamagedArchiveError(f"cannot extract LFW from {str(archive)!r}: it holds no "
+                                      f"folder {folder}/")
+        os.replace(tmp / folder, lfw_home / folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    archive.unlink()
+
+
+def _prepare_copy(lfw_home, funneled):
+    """Clear a half-extracted photo folder, extract an archive present; return the marker
+    of an extraction scikit-learn may now run (None when the folder is complete)."""
+    folder, archive = _LFW_FOLDERS[funneled]
+    marker = _incomplete_marker(lfw_home, folder)
+    if marker.exists():
+        shutil.rmtree(lfw_home / folder, ignore_errors=True)
+        marker.unlink()
+    if (lfw_home / folder).is_dir():
+        return None
+    if (lfw_home / archive).is_file():
+        _extract_archive(lfw_home, funneled)
+        return None
+    lfw_home.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+    return marker
 
 
 def _scikit_learn_data_home():
@@ -214,6 +283,12 @@ def fetch_lfw_faces(
     ------
     FileNotFoundError
         No copy of LFW and ``download_if_missing=False``.
+    DamagedArchiveError
+        An archive in ``lfw_home`` that cannot be extracted completely (cut
+        short, corrupt, or with a member outside its folder): an OSError.
+        Archives are extracted into a temporary folder and renamed into place
+        when complete, and a photo folder left half-extracted by a stopped
+        run is never taken for a copy.
     OSError
         The download failed (the message says where to put a copy by hand).
     ValueError
@@ -250,11 +325,18 @@ def fetch_lfw_faces(
 
     from sklearn.datasets import fetch_lfw_people
 
+    lfw_home = home / "lfw_home"
+    marker = _prepare_copy(lfw_home, bool(funneled))
     try:
         lfw = fetch_lfw_people(
             data_home=home, funneled=bool(funneled), resize=1.0, slice_=None, color=True,
             min_faces_per_person=min_faces_per_person,
             download_if_missing=download_if_missing)
+        if marker is not None:
+            marker.unlink()  # downloaded and extracted completely
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        # scikit-learn's own extraction of a download (checked by its SHA-256).
+        raise _damaged(lfw_home / _LFW_FOLDERS[bool(funneled)][1], exc) from exc
     except ValueError as exc:
         raise ValueError(f"LFW in {str(home / 'lfw_home')!r} has no person with "
                          f"min_faces_per_person={min_faces_per_person} photos") from exc

@@ -7,9 +7,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-#: Named data sources; anything else is a folder with one sub-folder per person.
-DATA_SOURCES = ("synthetic", "eight-faces", "lfw")
-
 
 def _check_count(name, value, low):
     if value is not None and (isinstance(value, bool) or not isinstance(value, Integral)
