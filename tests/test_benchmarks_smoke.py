@@ -95,3 +95,11 @@ def test_few_shot_smoke(tmp_path):
     again = pd.read_csv(tmp_path / "few_shot.csv")
     assert sorted(again["model"].unique()) == sorted(table["model"].unique())
     assert len(again) == len(table)
+
+
+@pytest.mark.slow
+def test_augmentation_smoke(lfw_root):
+    out = _run("augmentation.py", "--root", str(lfw_root), "--epochs", "1")
+    assert "LFW-7: 966 train / 322 test photos" in out
+    rows = [line for line in out.splitlines() if line.startswith("cnn_best augment=")]
+    assert len(rows) == 2 and all("test accuracy 0." in row for row in rows)
