@@ -103,3 +103,13 @@ def test_augmentation_smoke(lfw_root):
     assert "LFW-7: 966 train / 322 test photos" in out
     rows = [line for line in out.splitlines() if line.startswith("cnn_best augment=")]
     assert len(rows) == 2 and all("test accuracy 0." in row for row in rows)
+
+
+@pytest.mark.slow
+def test_bench_whole_fit_smoke():
+    out = _run("bench_whole_fit.py", "--smoke", "--models", "only_fc,cnn",
+               "--precisions", "float32,auto", "--no-keras")
+    assert "CPU:" in out
+    for name in ("only_fc (1 epochs)", "cnn (1 epochs)"):
+        line = next(line for line in out.splitlines() if line.startswith(name))
+        assert "facenet_sk float32" in line and "facenet_sk auto" in line
