@@ -174,19 +174,17 @@ def keras_available():
     return keras.backend.backend() == "tensorflow"
 
 
-def keras_fit(name, X, y, epochs, batch_size):
-    """Seconds per epoch and prediction seconds of the course's Keras model.
+def keras_course_model(name, n_features):
+    """The course's Keras model ``name`` (uncompiled), with Keras's defaults.
 
-    The course's model in Keras with Keras's defaults (``compile`` with
-    ``jit_compile="auto"``): one warm-up epoch, then ``epochs`` timed epochs
-    on the same data, batch size and optimizer (Adam, lr 1e-3) as the others.
+    Under a mixed-precision policy the softmax stays in float32, as Keras's
+    mixed-precision guide asks.
     """
     import keras
     from keras import layers
 
-    keras.utils.set_random_seed(0)
     conv = name.startswith("cnn")
-    model = keras.Sequential([keras.Input((48, 48, 3) if conv else (X.shape[1],))])
+    model = keras.Sequential([keras.Input((48, 48, 3) if conv else (n_features,))])
     if conv:
         for filters in (32, 64):
             for _ in range(2):
@@ -200,13 +198,32 @@ def keras_fit(name, X, y, epochs, batch_size):
                 model.add(layers.Dropout(0.3))
         model.add(layers.Flatten())
         model.add(layers.Dense(200, kernel_initializer="he_normal"))
+        if name.endswith("batchnorm"):
+            model.add(layers.BatchNormalization())
         model.add(layers.Activation("relu"))
+        if "dropout" in name:
+            model.add(layers.Dropout(0.3))
     else:
         for units in ((400, 200) if name == "fc_with_hidden" else ()):
             model.add(layers.Dense(units, activation="relu", kernel_initializer="he_normal"))
-    model.add(layers.Dense(N_CLASSES, activation="softmax", kernel_initializer="he_normal"))
+    model.add(layers.Dense(N_CLASSES, kernel_initializer="he_normal"))
+    model.add(layers.Activation("softmax", dtype="float32"))
+    return model
+
+
+def keras_fit(name, X, y, epochs, batch_size):
+    """Seconds per epoch and prediction seconds of the course's Keras model.
+
+    The course's model in Keras with Keras's defaults (``compile`` with
+    ``jit_compile="auto"``): one warm-up epoch, then ``epochs`` timed epochs
+    on the same data, batch size and optimizer (Adam, lr 1e-3) as the others.
+    """
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras_course_model(name, X.shape[1])
     model.compile("adam", "sparse_categorical_crossentropy")
-    data = X.reshape(-1, 48, 48, 3) if conv else X
+    data = X.reshape(-1, 48, 48, 3) if name.startswith("cnn") else X
     model.fit(data, y, batch_size=batch_size, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(data, y, batch_size=batch_size, epochs=epochs, verbose=0)
