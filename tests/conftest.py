@@ -125,3 +125,35 @@ def _write_face_folder(root, *, n_people, n_per_person, image_size=48, random_st
 def write_face_folder():
     """The writer :func:`_write_face_folder`, as a fixture for any test module."""
     return _write_face_folder
+
+
+def _predictions_from_threads(model, X, n_threads=8, calls=3):
+    """``predict_proba(X)`` from ``n_threads`` threads started together, ``calls`` times each.
+
+    Returns the list of every answer; an exception in any thread fails the test.
+    """
+    import threading
+
+    results, errors = [None] * n_threads, []
+    start = threading.Barrier(n_threads)
+
+    def work(i):
+        try:
+            start.wait()
+            results[i] = [model.predict_proba(X) for _ in range(calls)]
+        except Exception as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return [proba for answers in results for proba in answers]
+
+
+@pytest.fixture
+def predictions_from_threads():
+    """The helper :func:`_predictions_from_threads`, as a fixture for any test module."""
+    return _predictions_from_threads

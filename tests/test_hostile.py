@@ -12,7 +12,6 @@ import hashlib
 import html
 import re
 import tarfile
-import threading
 import warnings
 
 import numpy as np
@@ -277,28 +276,19 @@ def test_a_crafted_weights_file_runs_no_code(tmp_path):
 
 
 # ------------------------------------------------------------ threads
-# Networks with dropout or batch normalization: issue 25's first item, tested with
-# the estimator core's fix.
-def test_threads_predicting_on_one_fitted_model_agree_with_one_thread():
+# Concurrent prediction on one fitted model, networks with dropout and batch
+# normalization included (issue 25's first item; more in tests/test_predict.py).
+@pytest.mark.parametrize("model", [
+    FCNetClassifier(hidden_layer_sizes=(32,), max_epochs=2, random_state=0),
+    FCNetClassifier(hidden_layer_sizes=(32,), dropout=0.5, batchnorm=True, max_epochs=2,
+                    random_state=0),
+], ids=["plain", "dropout-batchnorm"])
+def test_threads_predicting_on_one_fitted_model_agree_with_one_thread(
+        model, predictions_from_threads):
     X, y = make_synthetic_faces(n_people=4, n_per_person=30, image_size=12, return_X_y=True)
     X = X.astype(np.float32) / 255
-    model = FCNetClassifier(hidden_layer_sizes=(32,), max_epochs=2, random_state=0).fit(X, y)
+    model.fit(X, y)
     expected = model.predict_proba(X)
-    results, errors = [None] * 8, []
-
-    def work(i):
-        try:
-            results[i] = [model.predict_proba(X) for _ in range(5)]
-        except Exception as exc:  # noqa: BLE001  (reported below, in the main thread)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    for answers in results:
-        for proba in answers:
-            np.testing.assert_allclose(proba, expected, atol=1e-6)
+    for proba in predictions_from_threads(model, X, calls=5):
+        np.testing.assert_allclose(proba, expected, atol=1e-6)
     np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-6)

@@ -1,7 +1,5 @@
 """Prediction is a pure read: skorch's probabilities, no change to the model, safe across threads."""
 
-import threading
-
 import numpy as np
 import pytest
 import torch
@@ -66,32 +64,16 @@ def faces():
     lambda: CNNClassifier((4, 8), 16, dropout=0.5, batchnorm=True, max_epochs=2,
                           random_state=0),
 ], ids=["fcnet", "cnn"])
-def test_eight_threads_predicting_at_once_get_the_single_threaded_answers(faces, make):
+def test_eight_threads_predicting_at_once_get_the_single_threaded_answers(
+        faces, make, predictions_from_threads):
     """The served model's case: one fitted model, many threads, dropout and batch norm on."""
     model = make().fit(faces.images, faces.target)  # a plain fit, no validation set
     assert not model.net_.module_.training
     X = np.concatenate([faces.images] * 4)
     expected = model.predict_proba(X)
     state = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
-    results, errors = [None] * 8, []
-    start = threading.Barrier(8)
-
-    def work(i):
-        try:
-            start.wait()
-            results[i] = [model.predict_proba(X) for _ in range(3)]
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    for per_thread in results:
-        for proba in per_thread:
-            np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-6)
+    for proba in predictions_from_threads(model, X):
+        np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-6)
     for key, value in model.net_.module_.state_dict().items():
         assert torch.equal(value, state[key]), key
     np.testing.assert_array_equal(model.predict_proba(X), expected)
