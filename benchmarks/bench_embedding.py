@@ -9,7 +9,7 @@ so each does exactly the ResNet's work):
   split over N worker processes;
 * ``torch, n_jobs=1`` / ``n_jobs=N``: the default engine, dlib's network in
   PyTorch, batched on 1 or N threads of this one process, float32;
-* ``torch bfloat16, n_jobs=N``: the same in bfloat16 (autocast).
+* ``torch bfloat16, n_jobs=1`` / ``n_jobs=N``: the same in bfloat16 (autocast).
 
 The repetitions are interleaved (every method in each repetition) so that a
 shared machine's load falls on all alike; medians are reported. Workers and
@@ -125,6 +125,8 @@ def main(argv=None):
         f"dlib engine, n_jobs={jobs}": FaceEmbedding(framing="dlib", engine="dlib", n_jobs=jobs),
         "torch, n_jobs=1": FaceEmbedding(framing="dlib", device="cpu", n_jobs=1),
         f"torch, n_jobs={jobs}": FaceEmbedding(framing="dlib", device="cpu", n_jobs=jobs),
+        "torch bfloat16, n_jobs=1": FaceEmbedding(framing="dlib", device="cpu", n_jobs=1,
+                                                  precision="bfloat16"),
         f"torch bfloat16, n_jobs={jobs}": FaceEmbedding(framing="dlib", device="cpu",
                                                         n_jobs=jobs, precision="bfloat16"),
     }
@@ -168,6 +170,7 @@ def main(argv=None):
         whole_path(args.root, args.detect_n, jobs, {
             "dlib engine, n_jobs=1": FaceEmbedding(engine="dlib", n_jobs=1),
             f"dlib engine, n_jobs={jobs}": FaceEmbedding(engine="dlib", n_jobs=jobs),
+            "torch, n_jobs=1": FaceEmbedding(device="cpu", n_jobs=1),
             f"torch, n_jobs={jobs}": FaceEmbedding(device="cpu", n_jobs=jobs)})
     else:
         print("whole path: skipped (no LFW folder, or --detect-n 0)")

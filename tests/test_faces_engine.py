@@ -99,6 +99,7 @@ def test_weights_are_kept_and_reloaded(tmp_path, model_bytes):
     assert not path.exists()
     first = _resnet_weights.load_state_dict(tmp_path)
     assert path.is_file() and not list(path.parent.glob(".partial-*"))
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
     kept = torch.load(path, weights_only=True)
     assert kept["source_sha256"].startswith(path.name.split("_")[3])
     again = _resnet_weights.load_state_dict(tmp_path)

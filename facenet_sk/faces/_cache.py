@@ -76,6 +76,8 @@ class EmbeddingCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".npy")
         try:
+            # mkstemp's files are private (0600); the folder's files are not.
+            os.chmod(tmp, 0o644)
             with os.fdopen(fd, "wb") as file:
                 np.save(file, embedding)
             os.replace(tmp, path)

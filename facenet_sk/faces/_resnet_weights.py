@@ -72,6 +72,8 @@ def _save(state, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".pt")
     try:
+        # mkstemp's files are private (0600); the folder's files are not.
+        os.chmod(tmp, 0o644)
         with os.fdopen(fd, "wb") as file:
             torch.save({"source_sha256": MODEL_FILES[_MODEL], "format": _FORMAT,
                         "state_dict": state}, file)
