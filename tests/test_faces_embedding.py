@@ -12,8 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from facenet_sk.datasets import make_synthetic_faces
-from facenet_sk.faces import FaceEmbedding
-from facenet_sk.faces import _embedding
+from facenet_sk.faces import FaceEmbedding, _embedding
 
 pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
 
@@ -74,11 +73,15 @@ def test_framing_dlib_only_resizes(chips):
 def _count_embeddings(monkeypatch):
     """Patch both engines to record how many images each call embeds."""
     calls = []
-    for name in ("embed_chips", "embed_chips_torch"):
-        def counting(images, *args, _original=getattr(_embedding, name)):
+
+    def counter(original):
+        def counting(images, *args):
             calls.append(len(images))
-            return _original(images, *args)
-        monkeypatch.setattr(_embedding, name, counting)
+            return original(images, *args)
+        return counting
+
+    for name in ("embed_chips", "embed_chips_torch"):
+        monkeypatch.setattr(_embedding, name, counter(getattr(_embedding, name)))
     return calls
 
 

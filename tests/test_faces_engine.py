@@ -9,8 +9,7 @@ import torch
 from PIL import Image
 
 from facenet_sk.datasets import make_synthetic_faces
-from facenet_sk.faces import FaceEmbedding
-from facenet_sk.faces import _resnet_weights
+from facenet_sk.faces import FaceEmbedding, _resnet_weights
 from facenet_sk.faces._dlib_format import DlibFormatError, DlibReader, read_resnet
 from facenet_sk.faces._models import model_path
 from facenet_sk.faces._resnet import FaceResNet, state_dict_from_dlib

@@ -98,7 +98,7 @@ def load_state_dict(data_home=None):
     path = weights_path(data_home)
     try:
         kept = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # missing, truncated, not a torch file, forbidden types...
+    except Exception:  # noqa: BLE001 -- missing, truncated, not torch, forbidden types
         kept = None
     if _valid(kept):
         return kept["state_dict"]
@@ -110,7 +110,7 @@ def load_state_dict(data_home=None):
     return state
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def face_resnet(device="cpu"):
     """The network on ``device``, in evaluation mode, loaded once per process.
 
