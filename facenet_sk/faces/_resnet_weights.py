@@ -8,7 +8,9 @@ runs) and used only when its digest, format, names and shapes are the ones
 expected and every value is finite; anything else (a damaged or truncated
 file, a file of another model or version) is converted again and replaced.
 The file is written to a temporary name and renamed when complete, so that
-processes converting at the same time never read half a file.
+processes converting at the same time never read half a file. The model file
+itself is checked (present, its SHA-256 right) before kept weights are used,
+and dlib must be installed, as for every tool of the faces extra.
 """
 
 import functools
@@ -19,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..datasets import get_data_home
-from ._models import MODEL_FILES, model_path
+from ._models import MODEL_FILES, import_dlib, model_path
 from ._resnet import FaceResNet, state_dict_from_dlib
 
 _MODEL = "dlib_face_recognition_resnet_model_v1.dat"
@@ -95,6 +97,9 @@ def load_state_dict(data_home=None):
     -------
     dict of str to torch.Tensor
     """
+    # The model file is checked even when kept weights exist: a missing or
+    # damaged installation is the same clear error as for dlib's own engine.
+    source = model_path(_MODEL)
     path = weights_path(data_home)
     try:
         kept = torch.load(path, map_location="cpu", weights_only=True)
@@ -102,7 +107,7 @@ def load_state_dict(data_home=None):
         kept = None
     if _valid(kept):
         return kept["state_dict"]
-    state = state_dict_from_dlib(Path(model_path(_MODEL)).read_bytes())
+    state = state_dict_from_dlib(Path(source).read_bytes())
     try:
         _save(state, path)
     except OSError:
@@ -123,6 +128,9 @@ def face_resnet(device="cpu"):
     -------
     FaceResNet
     """
+    # One rule for the whole faces extra: without dlib, every face tool says
+    # how to install it, this engine included.
+    import_dlib()
     net = FaceResNet()
     net.load_state_dict(load_state_dict())
     net.requires_grad_(False)
