@@ -31,7 +31,17 @@ def test_own_photos_smoke(lfw_root, tmp_path):
 @pytest.mark.slow
 def test_bench_embedding_smoke():
     out = _run("bench_embedding.py", "--n", "16", "--repeats", "1", "--root", "none")
-    assert "16 chips of 150x150 from synthetic faces" in out
-    for row in ("| dlib loop |", "| FaceEmbedding(n_jobs=1) |", "| FaceEmbedding(n_jobs=2) |"):
+    assert "16 chips of 150x150 from synthetic faces" in out and "CPU features: has" in out
+    for row in ("| dlib loop |", "| dlib engine, n_jobs=2 |", "| torch, n_jobs=1 |",
+                "| torch, n_jobs=2 |", "| torch bfloat16, n_jobs=2 |"):
         assert row in out
-    assert "peak RSS:" in out
+    assert "largest coordinate difference to dlib's loop, torch, n_jobs=1: " in out
+    assert "peak RSS:" in out and "whole path: skipped" in out
+
+
+@pytest.mark.slow
+def test_bench_embedding_whole_path_smoke(lfw_root):
+    out = _run("bench_embedding.py", "--n", "8", "--repeats", "1", "--n-jobs", "1",
+               "--detect-n", "4", "--root", str(lfw_root))
+    assert "whole path on 4 photos: load_face_folder(detect=True, n_jobs=1)" in out
+    assert "| torch, n_jobs=1 |" in out

@@ -1,6 +1,7 @@
 """FaceEmbedding: dlib's ResNet as a scikit-learn transformer."""
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from facenet_sk.datasets import make_synthetic_faces
-from facenet_sk.faces import FaceEmbedding
-from facenet_sk.faces import _embedding
+from facenet_sk.faces import FaceEmbedding, _embedding
 
 pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
 
@@ -56,9 +56,10 @@ def test_clone_and_pickle_keep_no_model(chips, tmp_path):
     np.testing.assert_allclose(restored.transform(chips.data[:2]), embed.transform(chips.data[:2]))
 
 
-def test_n_jobs_gives_the_same_embeddings(chips):
-    one = FaceEmbedding(n_jobs=1).transform(chips.data)
-    two = FaceEmbedding(n_jobs=2).transform(chips.data)
+@pytest.mark.parametrize("engine", ["torch", "dlib"])
+def test_n_jobs_gives_the_same_embeddings(chips, engine):
+    one = FaceEmbedding(n_jobs=1, engine=engine).transform(chips.data)
+    two = FaceEmbedding(n_jobs=2, engine=engine).transform(chips.data)
     np.testing.assert_allclose(one, two, atol=1e-6)
 
 
@@ -69,15 +70,23 @@ def test_framing_dlib_only_resizes(chips):
     assert not np.allclose(a, b)
 
 
-def test_memory_embeds_each_image_once_in_a_grid_search(chips, tmp_path, monkeypatch):
+def _count_embeddings(monkeypatch):
+    """Patch both engines to record how many images each call embeds."""
     calls = []
-    original = _embedding.embed_chips
 
-    def counting(images, *args):
-        calls.append(len(images))
-        return original(images, *args)
+    def counter(original):
+        def counting(images, *args):
+            calls.append(len(images))
+            return original(images, *args)
+        return counting
 
-    monkeypatch.setattr(_embedding, "embed_chips", counting)
+    for name in ("embed_chips", "embed_chips_torch"):
+        monkeypatch.setattr(_embedding, name, counter(getattr(_embedding, name)))
+    return calls
+
+
+def test_memory_embeds_each_image_once_in_a_grid_search(chips, tmp_path, monkeypatch):
+    calls = _count_embeddings(monkeypatch)
     model = make_pipeline(FaceEmbedding(memory=tmp_path), LogisticRegression())
     search = GridSearchCV(model, {"logisticregression__C": [0.1, 1.0, 10.0]}, cv=3)
     search.fit(chips.data, chips.target)
@@ -137,3 +146,56 @@ def test_embeddings_equal_dlibs_own_on_the_same_chip(lfw_small):
     # dlib's, far closer than the 0.6 that separates two people.
     ours = FaceEmbedding().transform(FaceAligner(image_size=48).transform(photos))
     assert np.linalg.norm(ours - theirs, axis=1).max() < 0.3
+
+
+@pytest.mark.parametrize("planted", [
+    np.float64(0.123),                   # a scalar would become the whole embedding
+    np.zeros(64),                        # too short: a broadcast error
+    np.zeros((1, 128)),                  # another shape
+    np.full(128, np.nan),                # not finite
+    np.arange(128),                      # integers: not an embedding
+    np.array(["x"] * 128),               # strings
+])
+def test_bad_cache_entries_are_recomputed_and_replaced(chips, tmp_path, monkeypatch, planted):
+    """A cache entry that is not a finite (128,) float vector is never trusted."""
+    model = FaceEmbedding(memory=tmp_path)
+    expected = model.transform(chips.data[:2])
+    entries = sorted(tmp_path.rglob("*.npy"))
+    assert len(entries) == 2
+    np.save(entries[0], planted)
+    calls = _count_embeddings(monkeypatch)
+    np.testing.assert_allclose(model.transform(chips.data[:2]), expected, atol=1e-6)
+    assert sum(calls) == 1  # only the bad entry is computed again...
+    assert np.load(entries[0]).shape == (128,)  # ...and replaced
+    model.transform(chips.data[:2])
+    assert sum(calls) == 1
+
+
+def test_unreadable_cache_entry_is_recomputed(chips, tmp_path, monkeypatch):
+    model = FaceEmbedding(memory=tmp_path)
+    expected = model.transform(chips.data[:1])
+    (entry,) = tmp_path.rglob("*.npy")
+    entry.write_bytes(entry.read_bytes()[:40])  # truncated
+    calls = _count_embeddings(monkeypatch)
+    np.testing.assert_allclose(model.transform(chips.data[:1]), expected, atol=1e-6)
+    assert calls == [1]
+
+
+def test_pickled_cache_entry_runs_no_code(chips, tmp_path, monkeypatch):
+    model = FaceEmbedding(memory=tmp_path)
+    expected = model.transform(chips.data[:1])
+    (entry,) = tmp_path.rglob("*.npy")
+    marker = tmp_path / "ran"
+    np.save(entry, np.array([_Planted(marker)], dtype=object), allow_pickle=True)
+    np.testing.assert_allclose(model.transform(chips.data[:1]), expected, atol=1e-6)
+    assert not marker.exists()
+
+
+class _Planted:
+    """An object whose unpickling would create a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))

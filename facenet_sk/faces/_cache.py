@@ -27,9 +27,14 @@ class EmbeddingCache:
     namespace : str
         Sub-folder that separates embeddings computed with different
         settings (the model and its options).
+    shape : tuple of int, default=(128,)
+        Shape of one embedding. An entry of another shape, of a dtype that
+        is not floating point, or holding NaN or infinity is not trusted:
+        :meth:`get` answers None and the embedding is computed again.
     """
 
-    def __init__(self, memory, namespace):
+    def __init__(self, memory, namespace, shape=(128,)):
+        self.shape = tuple(shape)
         if isinstance(memory, os.PathLike):
             memory = os.fspath(memory)
         location = check_memory(memory).location
@@ -51,12 +56,19 @@ class EmbeddingCache:
         return self.folder / key[:2] / f"{key}.npy"
 
     def get(self, key):
-        """The cached embedding for ``key``, or None."""
+        """The cached embedding for ``key``, or None when missing or not valid."""
         try:
-            return np.load(self._path(key))
+            # allow_pickle=False: an entry planted by someone else runs no code.
+            found = np.load(self._path(key), allow_pickle=False)
         except (FileNotFoundError, ValueError, OSError):
             # Missing, or unreadable (e.g. a disk that filled up): recompute.
             return None
+        if found.shape != self.shape or found.dtype.kind != "f" \
+                or not np.isfinite(found).all():
+            # A scalar would broadcast into a whole embedding, a short one
+            # would not fit: recompute, and put() replaces the entry.
+            return None
+        return found
 
     def put(self, key, embedding):
         """Store ``embedding``: written to a temporary file, then renamed."""
@@ -64,6 +76,8 @@ class EmbeddingCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".npy")
         try:
+            # mkstemp's files are private (0600); the folder's files are not.
+            os.chmod(tmp, 0o644)
             with os.fdopen(fd, "wb") as file:
                 np.save(file, embedding)
             os.replace(tmp, path)
