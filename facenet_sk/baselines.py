@@ -154,8 +154,8 @@ def eigenfaces_baseline(*, n_components=150, n_iter=10, random_state=0):
     ])
 
 
-def face_embedding_baseline(*, C=10.0, max_iter=5000, n_jobs=None, memory=None,
-                            random_state=0):
+def face_embedding_baseline(*, C=10.0, max_iter=5000, framing="course", n_jobs=None,
+                            memory=None, random_state=0):
     """dlib's pretrained 128-d face embedding and a logistic regression on top.
 
     The images go in raw (0..255): no scaler before the embedding. The
@@ -173,6 +173,12 @@ def face_embedding_baseline(*, C=10.0, max_iter=5000, n_jobs=None, memory=None,
         Inverse regularization strength of the logistic regression.
     max_iter : int, default=5000
         Iterations of the solver.
+    framing : {"course", "dlib"}, default="course"
+        How the images frame the face (see
+        :class:`facenet_sk.faces.FaceEmbedding`): ``"course"`` for the
+        course's crops and ``data`` of the loaders, ``"dlib"`` for the
+        150x150 ``chips`` of ``load_face_folder(detect=True)``, cut from the
+        photos at the resolution the network was trained on.
     n_jobs : int, default=None
         Processes that compute the embeddings.
     memory : None, str or joblib.Memory, default=None
@@ -195,14 +201,14 @@ def face_embedding_baseline(*, C=10.0, max_iter=5000, n_jobs=None, memory=None,
     from .faces import FaceEmbedding
 
     return Pipeline([
-        ("embed", FaceEmbedding(n_jobs=n_jobs, memory=memory)),
+        ("embed", FaceEmbedding(framing=framing, n_jobs=n_jobs, memory=memory)),
         ("logreg", LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)),
     ])
 
 
 def face_embedding_fcnet_baseline(*, hidden_layer_sizes=(128,), dropout=0.3, max_epochs=50,
-                                  batch_size=64, n_jobs=None, memory=None, random_state=0,
-                                  **net_params):
+                                  batch_size=64, framing="course", n_jobs=None, memory=None,
+                                  random_state=0, **net_params):
     """Transfer learning: a facenet_sk network trained on the pretrained 128-d embeddings.
 
     The exercise's fully connected network (:class:`~facenet_sk.FCNetClassifier`)
@@ -220,6 +226,9 @@ def face_embedding_fcnet_baseline(*, hidden_layer_sizes=(128,), dropout=0.3, max
         Training epochs (an epoch over 128 features is fast).
     batch_size : int, default=64
         Mini-batch size.
+    framing : {"course", "dlib"}, default="course"
+        How the images frame the face: ``"dlib"`` for the ``chips`` of
+        ``load_face_folder(detect=True)`` (see :func:`face_embedding_baseline`).
     n_jobs : int, default=None
         Processes that compute the embeddings.
     memory : None, str or joblib.Memory, default=None
@@ -247,7 +256,7 @@ def face_embedding_fcnet_baseline(*, hidden_layer_sizes=(128,), dropout=0.3, max
     # The StandardScaler standardizes the embeddings; the network takes them as they are.
     net_params.setdefault("input_scaling", None)
     return Pipeline([
-        ("embed", FaceEmbedding(n_jobs=n_jobs, memory=memory)),
+        ("embed", FaceEmbedding(framing=framing, n_jobs=n_jobs, memory=memory)),
         ("scale", StandardScaler()),
         ("net", FCNetClassifier(hidden_layer_sizes=hidden_layer_sizes, dropout=dropout,
                                 max_epochs=max_epochs, batch_size=batch_size,
