@@ -21,7 +21,7 @@ Protocol (fixed, so that runs compare):
 
 Usage::
 
-    python benchmarks/strangers.py [--root PATH] [--known 7] [--strangers 8] [--draws 30]
+    python benchmarks/strangers.py [--root PATH] [--known 7] [--strangers 8] [--draws 100]
                                    [--gallery half,2,3,5] [--cache DIR]
 """
 
@@ -75,7 +75,7 @@ def main(argv=None):
     parser.add_argument("--known", type=int, nargs="+", default=[7, 10],
                         help="known people per draw, one per root")
     parser.add_argument("--strangers", type=int, nargs="+", default=[8, 9])
-    parser.add_argument("--draws", type=int, default=30)
+    parser.add_argument("--draws", type=int, default=100)
     parser.add_argument("--gallery", default="half,2,3,5")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     args = parser.parse_args(argv)
