@@ -17,7 +17,7 @@ Protocol (fixed, so that runs compare):
 
 Usage::
 
-    python benchmarks/obvious_pipeline.py [--root PATH] [--cache DIR]
+    python benchmarks/obvious_pipeline.py [--root PATH] [--cache DIR] [--people 40] [--photos 10]
 """
 
 import argparse
@@ -40,6 +40,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=SHARED / "lfw_more_people")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--people", type=int, default=N_PEOPLE)
+    parser.add_argument("--photos", type=int, default=N_PHOTOS)
     args = parser.parse_args(argv)
     got = route_embeddings(args.root, args.cache)
     classifiers = {"LogisticRegression()": LogisticRegression(),
@@ -47,14 +49,14 @@ def main(argv=None):
     scores = {name: [] for name in classifiers}
     for seed in range(N_DRAWS):
         rng = np.random.default_rng(seed)
-        people = rng.permutation(np.unique(got.target))[:N_PEOPLE]
-        rows = np.concatenate([rng.permutation(np.flatnonzero(got.target == p))[:N_PHOTOS]
+        people = rng.permutation(np.unique(got.target))[:args.people]
+        rows = np.concatenate([rng.permutation(np.flatnonzero(got.target == p))[:args.photos]
                                for p in people])
         cv = StratifiedKFold(5, shuffle=True, random_state=seed)
         for name, classifier in classifiers.items():
             scores[name].append(cross_val_score(clone(classifier), got.embeddings[rows],
                                                 got.target[rows], cv=cv).mean())
-    print(f"{args.root.name}: {N_PEOPLE} people x {N_PHOTOS} photos, {N_DRAWS} draws, "
+    print(f"{args.root.name}: {args.people} people x {args.photos} photos, {N_DRAWS} draws, "
           "5-fold cross-validation\n")
     print("| classifier on the embeddings | accuracy per draw | mean |")
     print("|---|---|---|")

@@ -278,8 +278,8 @@ def few_photos_hint(y_train, model_names):
     Examples
     --------
     >>> from facenet_sk.baselines import few_photos_hint
-    >>> few_photos_hint([0] * 8 + [1] * 8, ["cnn"])[:40]
-    'hint: 8 training photos per person (med'
+    >>> few_photos_hint([0] * 8 + [1] * 8, ["cnn"])[:44]
+    'hint: 8 training photos per person (median)'
     >>> few_photos_hint([0] * 8 + [1] * 8, ["cnn", "face_embedding"]) is None
     True
     """
