@@ -278,7 +278,7 @@ def few_photos_hint(y_train, model_names):
     Examples
     --------
     >>> from facenet_sk.baselines import few_photos_hint
-    >>> few_photos_hint([0] * 8 + [1] * 8, ["cnn"])[:44]
+    >>> few_photos_hint([0] * 8 + [1] * 8, ["cnn"])[:43]
     'hint: 8 training photos per person (median)'
     >>> few_photos_hint([0] * 8 + [1] * 8, ["cnn", "face_embedding"]) is None
     True
