@@ -52,12 +52,13 @@ def main(argv=None):
         people = rng.permutation(np.unique(got.target))[:args.people]
         rows = np.concatenate([rng.permutation(np.flatnonzero(got.target == p))[:args.photos]
                                for p in people])
-        cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+        # 5 folds: 2 test photos per person and fold with 10 photos each.
+        cv = StratifiedKFold(min(5, args.photos), shuffle=True, random_state=seed)
         for name, classifier in classifiers.items():
             scores[name].append(cross_val_score(clone(classifier), got.embeddings[rows],
                                                 got.target[rows], cv=cv).mean())
     print(f"{args.root.name}: {args.people} people x {args.photos} photos, {N_DRAWS} draws, "
-          "5-fold cross-validation\n")
+          f"{min(5, args.photos)}-fold cross-validation\n")
     print("| classifier on the embeddings | accuracy per draw | mean |")
     print("|---|---|---|")
     for name, values in scores.items():

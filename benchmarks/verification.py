@@ -19,7 +19,8 @@ Protocol (fixed, so that runs compare):
 
 Usage::
 
-    python benchmarks/verification.py [--roots PATH ...] [--cache DIR] [--pairs-per-fold 300] [--folds 10]
+    python benchmarks/verification.py [--roots PATH ...] [--cache DIR]
+                                      [--pairs-per-fold 300] [--folds 10]
 """
 
 import argparse
@@ -135,8 +136,8 @@ def main(argv=None):
     print("|---|---|")
     results = {}
     for name, embeddings in (("dlib's own (get_face_chip 150, padding 0.25)", dlib_own),
-                             ("documented (load_face_folder(detect=True).chips, "
-                              "FaceEmbedding(framing='dlib'))", documented)):
+                             (("documented (load_face_folder(detect=True).chips, "
+                               "FaceEmbedding(framing='dlib'))"), documented)):
         scores = ten_fold_accuracy(embeddings, pairs)
         results[name] = scores
         print(f"| {name} | {100 * scores.mean():.2f} % ± {100 * scores.std():.2f} |")

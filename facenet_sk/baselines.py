@@ -293,7 +293,8 @@ def few_photos_hint(y_train, model_names):
         return None
     return (f"hint: {median} training photos per person (median): on LFW-19 with 20 per person "
             "the fully connected networks reach 0.48-0.62 test accuracy, the eigenfaces "
-            "SVM 0.77, the pretrained face embedding 0.992 (docs/results.rst, 'Few photos per person'); add --baselines "
+            "SVM 0.77, the pretrained face embedding 0.992 (docs/results.rst, "
+            "'Few photos per person'); add --baselines "
             "(with facenet_sk[faces] installed) or --models ...,face_embedding")
 
 

@@ -143,7 +143,7 @@ def test_fit_measures_the_spread_of_each_persons_photos():
 def test_one_threshold_holds_for_few_and_many_photos_per_person():
     """The corrected distance to a mean of 2 photos is that to a mean of 20."""
     rng = np.random.default_rng(1)
-    photos, labels, means = _people(rng, 8, 40, spread=0.1, separation=1.2)
+    photos, labels, _ = _people(rng, 8, 40, spread=0.1, separation=1.2)
     test = np.arange(len(labels)) % 40 >= 20
     medians, raw = {}, {}
     for n in (2, 20):

@@ -12,13 +12,12 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from strangers import measure  # noqa: E402
+from strangers import measure
 
 _DEFAULT_MORE = (Path(__file__).resolve().parent.parent.parent / "shared" / "data"
                  / "lfw_more_people")
