@@ -355,6 +355,9 @@ def cmd_compare(args):
                           tensorboard=args.tensorboard, params=params)
     split = load_split(args)
     print(f"data: {split.description}", flush=True)
+    from .baselines import few_photos_hint
+    if split.info["source"] == "folder" and (hint := few_photos_hint(split.y_train, names)):
+        print(hint, flush=True)
     if verbose and any(n in MODEL_NAMES for n in names):
         print(f"note: {EPOCH_TABLE_NOTE}", flush=True)
     start = time.perf_counter()

@@ -77,7 +77,7 @@ def test_aligner_bad_input(X, message):
 
 
 @pytest.mark.parametrize("params", [{"image_size": 8}, {"upsample": -1}, {"upsample": 9},
-                                    {"on_missing": "skip"}, {"max_side": 10}])
+                                    {"on_missing": "skip"}, {"max_side": 10}, {"framing": "x"}])
 def test_aligner_bad_parameters(params):
     with pytest.raises(ValueError):
         FaceAligner(**params).fit()
@@ -172,3 +172,52 @@ def test_load_face_folder_detect_errors(photo_folder, tmp_path):
         Image.new("RGB", (100, 100), (20, 120, 20)).save(blank / name / "x.png")
     with pytest.raises(ValueError, match="no face found in any of the 2 photo"):
         load_face_folder(blank, detect=True)
+
+
+# ------------------------------------------- dlib's chips, for the embedding
+def _dlib_own_chip(photo):
+    """dlib's own route: the largest face, its 5 landmarks, get_face_chip(150, 0.25)."""
+    import dlib
+
+    from facenet_sk.faces._models import face_detector, shape_predictor
+
+    boxes = sorted(face_detector()(photo, 1), key=lambda box: -box.area())
+    return dlib.get_face_chip(photo, shape_predictor()(photo, boxes[0]), size=150,
+                              padding=0.25)
+
+
+def test_detect_also_cuts_dlibs_own_chips_from_the_photos(lfw_root, tmp_path):
+    people = _photos(lfw_root, n_people=2, n_per_person=2)
+    for name, files in people.items():
+        (tmp_path / name).mkdir()
+        for file in files:
+            (tmp_path / name / file.name).symlink_to(file)
+    faces = load_face_folder(tmp_path, detect=True)
+    assert faces.images.shape == (4, 48, 48, 3)
+    assert faces.chips.shape == (4, 150, 150, 3) and faces.chips.dtype == np.uint8
+    photos = [np.asarray(Image.open(f).convert("RGB")) for f in faces.filenames]
+    # Pixel for pixel dlib's own chips, cut from the photo, not from the 48 px face.
+    np.testing.assert_array_equal(faces.chips, np.stack([_dlib_own_chip(p) for p in photos]))
+    np.testing.assert_array_equal(
+        FaceAligner(image_size=150, framing="dlib").transform(photos), faces.chips)
+    # The course's 48 px faces are unchanged by the chips.
+    np.testing.assert_array_equal(FaceAligner().transform(photos), faces.images)
+    # The loader's X alone, unchanged: return_X_y gives the 48 px rows.
+    X, _ = load_face_folder(tmp_path, detect=True, return_X_y=True)
+    assert X.shape == (4, 48 * 48 * 3)
+
+
+def test_the_face_rows_take_the_chips(lfw_root):
+    from facenet_sk.baselines import face_embedding_baseline, face_embedding_fcnet_baseline
+    from facenet_sk.faces import FaceEmbedding
+
+    photos = [np.asarray(Image.open(f).convert("RGB"))
+              for f in _photos(lfw_root, n_people=1, n_per_person=2).popitem()[1]]
+    chips = FaceAligner(image_size=150, framing="dlib").transform(photos)
+    assert face_embedding_baseline(framing="dlib")["embed"].framing == "dlib"
+    assert face_embedding_fcnet_baseline(framing="dlib")["embed"].framing == "dlib"
+    from facenet_sk.faces._models import face_recognizer
+
+    own = np.array([face_recognizer().compute_face_descriptor(chip) for chip in chips])
+    np.testing.assert_allclose(FaceEmbedding(framing="dlib").transform(chips), own,
+                               atol=1e-4)

@@ -55,9 +55,22 @@ def test_cli_compare_detects_faces_and_adds_the_embedding_rows(lfw_small, tmp_pa
     assert code == 0, err
     for name in ("only_fc", "face_embedding", "face_embedding_fcnet"):
         assert name in out
+    assert "hint:" not in out  # the face rows are there
     assert (tmp_path / "results.csv").exists()
     args = build_parser().parse_args(["compare", "--baselines", "--models", "cnn"])
     assert model_names(args, ()) == ["cnn", *BASELINE_NAMES, *FACE_BASELINE_NAMES]
+
+
+def test_cli_compare_hints_at_the_face_rows_on_few_photos_per_person(lfw_small, tmp_path,
+                                                                    capsys):
+    code = main(["compare", "--data", str(lfw_small), "--crop", "60,60,190,190", "--models",
+                 "only_fc", "--epochs", "1", "--out", str(tmp_path), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    hint = [line for line in out.splitlines() if line.startswith("hint:")]
+    # 12 photos per person, 70 % of them to train: 8 each.
+    assert len(hint) == 1 and "8 training photos per person" in hint[0], out
+    assert "0.992" in hint[0] and "--baselines" in hint[0]
 
 
 def test_cli_detect_with_crop_is_a_clear_error(lfw_small, tmp_path, capsys):

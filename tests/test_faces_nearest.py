@@ -34,16 +34,21 @@ def test_numeric_labels_use_minus_one_and_unknown_samples_are_no_class():
     assert custom.predict([[9.0, 9.0]]).tolist() == ["stranger"]
 
 
-def test_decision_function_agrees_with_predict():
+@pytest.mark.parametrize("reference", ["mean", "nearest"])
+def test_decision_function_agrees_with_predict(reference):
     three = np.vstack([X, [[0.0, 2.0], [0.1, 2.0]]])
     labels = np.array([0, 0, 1, 1, 2, 2])
-    model = NearestFaceClassifier(distance_threshold=0.5).fit(three, labels)
+    model = NearestFaceClassifier(distance_threshold=0.5, reference=reference).fit(three, labels)
     queries = np.array([[0.0, 0.1], [1.0, 0.3], [0.0, 1.9], [3.0, 3.0]])
     scores = model.decision_function(queries)
     assert scores.shape == (4, 3)
     expected = np.where(scores.max(axis=1) > 0, model.classes_[scores.argmax(axis=1)], -1)
     assert model.predict(queries).tolist() == expected.tolist() == [0, 1, 2, -1]
-    np.testing.assert_allclose(scores[0], 0.5 - np.array([0.1, np.hypot(1, 0.1), 1.9]))
+    if reference == "nearest":
+        np.testing.assert_allclose(scores[0], 0.5 - np.array([0.1, np.hypot(1, 0.1), 1.9]))
+    else:
+        squared = ((queries[0] - model.means_) ** 2).sum(axis=1) - model.within_variance_ / 2
+        np.testing.assert_allclose(scores[0], 0.5 - np.sqrt(np.maximum(squared, 0)))
     binary = NearestFaceClassifier().fit(X, y).decision_function([[0.9, 0.0]])
     assert binary.shape == (1,) and binary[0] > 0  # nearer to the second class, bob
 
@@ -87,6 +92,8 @@ def test_bad_input_and_parameters():
         NearestFaceClassifier().fit(X, [-1, -1, -1, -1])
     with pytest.raises(ValueError, match="distance_threshold"):
         NearestFaceClassifier(distance_threshold=-1).fit(X, y)
+    with pytest.raises(ValueError, match="reference"):
+        NearestFaceClassifier(reference="centroid").fit(X, y)
     with pytest.raises(ValueError, match="NaN"):
         NearestFaceClassifier().fit(np.full((2, 2), np.nan), [0, 1])
     model = NearestFaceClassifier().fit(X, y)
@@ -96,9 +103,75 @@ def test_bad_input_and_parameters():
 
 def test_clone_and_pickle():
     model = NearestFaceClassifier(distance_threshold=0.3).fit(X, y)
-    assert clone(model).get_params() == {"distance_threshold": 0.3, "unknown_label": "auto"}
+    assert clone(model).get_params() == {"distance_threshold": 0.3, "reference": "mean",
+                                         "unknown_label": "auto"}
     restored = pickle.loads(pickle.dumps(model))
     assert restored.predict(X).tolist() == model.predict(X).tolist()
+
+
+# ---------------------------------------------- the spread, measured in fit
+def _people(rng, n_people, n_photos, spread, dim=128, separation=1.0):
+    """Synthetic embeddings: people's means far apart, photos spread around them."""
+    means = rng.normal(0, separation / np.sqrt(2 * dim), (n_people, dim))
+    labels = np.repeat(np.arange(n_people), n_photos)
+    photos = means[labels] + rng.normal(0, np.sqrt(spread / dim), (len(labels), dim))
+    return photos, labels, means
+
+
+def test_fit_measures_the_spread_of_each_persons_photos():
+    from facenet_sk.faces._nearest import PRIOR_WEIGHT, PRIOR_WITHIN_VARIANCE
+
+    rng = np.random.default_rng(0)
+    photos, labels, _ = _people(rng, 10, 30, spread=0.25)
+    model = NearestFaceClassifier().fit(photos, labels)
+    # 290 degrees of freedom against the prior's 4: the measure wins.
+    assert abs(model.within_variance_ - 0.25) < 0.02
+    np.testing.assert_array_equal(model.class_counts_, np.full(10, 30))
+    np.testing.assert_allclose(model.means_[3], photos[labels == 3].mean(axis=0))
+    # One photo per person measures nothing: the prior stands.
+    single = NearestFaceClassifier().fit(photos[::30], labels[::30])
+    assert single.within_variance_ == pytest.approx(PRIOR_WITHIN_VARIANCE)
+    # Photos labelled unknown are not known faces and do not count.
+    marked = np.where(labels < 2, labels, -1)
+    two = NearestFaceClassifier().fit(photos, marked)
+    assert two.n_known_ == 60 and two.classes_.tolist() == [0, 1]
+    expected = (sum(((photos[labels == k] - photos[labels == k].mean(0)) ** 2).sum()
+                    for k in (0, 1)) + PRIOR_WEIGHT * PRIOR_WITHIN_VARIANCE) / (58 + PRIOR_WEIGHT)
+    assert two.within_variance_ == pytest.approx(expected)
+
+
+def test_one_threshold_holds_for_few_and_many_photos_per_person():
+    """The corrected distance to a mean of 2 photos is that to a mean of 20."""
+    rng = np.random.default_rng(1)
+    photos, labels, _ = _people(rng, 8, 40, spread=0.1, separation=1.2)
+    test = np.arange(len(labels)) % 40 >= 20
+    medians, raw = {}, {}
+    for n in (2, 20):
+        gallery = ~test & (np.arange(len(labels)) % 40 < n)
+        model = NearestFaceClassifier().fit(photos[gallery], labels[gallery])
+        own = model.class_distances(photos[test])[np.arange(test.sum()), labels[test]]
+        medians[n] = np.median(own)
+        raw[n] = np.median(np.linalg.norm(photos[test] - model.means_[labels[test]], axis=1))
+    # The same person's photos lie as far from a mean of 2 as from a mean of
+    # 20 once corrected; uncorrected, farther from the mean of 2.
+    assert abs(medians[2] - medians[20]) < 0.02, medians
+    assert raw[2] - raw[20] > 0.04, raw
+    # ... and about the spread's square root: the distance to the true mean.
+    assert abs(medians[20] - np.sqrt(0.1)) < 0.03, medians
+
+
+def test_strangers_are_rejected_whatever_the_gallery_size():
+    rng = np.random.default_rng(2)
+    photos, labels, _ = _people(rng, 20, 12, spread=0.1, separation=1.4)
+    known = labels < 8
+    for n in (2, 3, 6):
+        gallery = known & (np.arange(len(labels)) % 12 < n)
+        test = known & (np.arange(len(labels)) % 12 >= 6)
+        model = NearestFaceClassifier(distance_threshold=0.5).fit(photos[gallery],
+                                                                 labels[gallery])
+        named = (model.predict(photos[test]) == labels[test]).mean()
+        rejected = (model.predict(photos[~known]) == -1).mean()
+        assert named >= 0.95 and rejected >= 0.95, (n, named, rejected)
 
 
 def test_on_real_faces_strangers_are_rejected(lfw_small_embeddings):

@@ -31,6 +31,10 @@ def _check_crop(crop):
     return left, top, right, bottom
 
 
+#: Side of dlib's chips that ``detect=True`` also returns: the embedding's input.
+_EMBEDDING_CHIP_SIZE = 150
+
+
 class _CropOutside(ValueError):
     """A crop box that does not fit a photo: a mistake in the call, never skipped."""
 
@@ -91,7 +95,8 @@ def _load_file(path, crop, image_size, detect):
     """One file as ``(face or None, n_faces, error or None)``.
 
     ``detect`` is None, or the (upsample, max_side) of face detection: the
-    largest face found is aligned and cut (None when there is none).
+    largest face found is aligned and cut, and ``face`` is the pair (course
+    chip, dlib's 150 px chip), or None when there is no face.
     """
     try:
         if detect is None:
@@ -100,9 +105,11 @@ def _load_file(path, crop, image_size, detect):
 
         upsample, max_side = detect
         photo = np.asarray(_open_rgb(path, max_side), dtype=np.uint8)
-        chip, n_faces = find_face(photo, image_size=image_size, upsample=upsample,
-                                  max_side=max_side)
-        return chip, n_faces, None
+        # The embedding's 150 px chip is cut from the photo itself, from the
+        # same landmarks: resizing the small chip would lose what it needs.
+        face, n_faces, chip = find_face(photo, image_size=image_size, upsample=upsample,
+                                        max_side=max_side, chip_size=_EMBEDDING_CHIP_SIZE)
+        return (None if face is None else (face, chip)), n_faces, None
     except _CropOutside:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
@@ -187,7 +194,14 @@ def load_face_folder(
         ``lfw_deepfunneled``), see :class:`facenet_sk.faces.FaceAligner`.
         Photos where no face is found are skipped, listed in ``skipped`` and
         counted in a warning; a folder where no face is found at all is an
-        error. Needs ``pip install "facenet_sk[faces]"``; ``crop`` must be None.
+        error. From the same landmarks, dlib's own 150x150 chip of each face
+        (``dlib.get_face_chip(photo, landmarks, size=150, padding=0.25)``) is
+        cut from the photo itself into ``chips``: the input of the face
+        embedding (:class:`facenet_sk.faces.FaceEmbedding` with
+        ``framing="dlib"``, the face rows of :mod:`facenet_sk.baselines` with
+        ``framing="dlib"``), while ``images``/``data`` stay at ``image_size`` for
+        the pixel networks. Needs ``pip install "facenet_sk[faces]"``;
+        ``crop`` must be None.
     upsample : int, default=1
         With ``detect``: times each photo is doubled before detection (finds
         faces down to about 80, 40, 20 pixels with 0, 1, 2; each step about 4
@@ -204,7 +218,8 @@ def load_face_folder(
         ``images`` (n, image_size, image_size, 3) uint8, ``data``, ``target``
         (n,) int64, ``target_names``, ``filenames``, ``skipped`` (the files
         left out: unreadable with ``on_error="skip"``, or without a face),
-        with ``detect`` also ``n_faces`` (faces found in each kept photo), and
+        with ``detect`` also ``n_faces`` (faces found in each kept photo) and
+        ``chips`` (n, 150, 150, 3) uint8 (dlib's chips, 67.5 kB a face), and
         ``DESCR``; or ``(data, target)``.
 
     Examples
@@ -285,6 +300,8 @@ def load_face_folder(
     extra = {}
     if detect:
         extra["n_faces"] = np.array([n for items in faces.values() for _, _, n in items])
+        extra["chips"] = np.stack([chip for _, chip in images])
+        images = [image for image, _ in images]
     how = "faces detected and aligned" if detect else "images"
     return make_bunch(
         np.stack(images),

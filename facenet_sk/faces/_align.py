@@ -1,9 +1,10 @@
-"""Find the largest face in a photo, align it by its landmarks, cut the course's framing.
+"""Find the largest face in a photo, align it by its landmarks, cut the course's framing or dlib's.
 
 dlib's HOG frontal-face detector finds faces; its 5-point landmark model
 (eye corners and the base of the nose) gives the similarity transform that
 puts the eyes level and the face at a fixed place and size; the chip is cut
-with the course's framing (see ``_framing``) and resized.
+with the course's framing (see ``_framing``) and resized, or cut as dlib cuts
+the chips its ResNet takes.
 """
 
 import math
@@ -11,7 +12,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from ._framing import COURSE_SCALE, COURSE_SHIFT_UP
+from ._framing import COURSE_SCALE, COURSE_SHIFT_UP, DLIB_PADDING
 from ._models import face_detector, import_dlib, shape_predictor
 
 # dlib's chips are cut with this padding (the unit box is then half the chip),
@@ -75,15 +76,22 @@ def detect_faces(image, upsample=1):
     return sorted(boxes, key=lambda box: -box.area())
 
 
-def align_face(image, box, image_size):
-    """The face in ``box`` aligned by its landmarks and cut with the course's framing.
+def align_face(image, box, image_size, *, framing="course", landmarks=None):
+    """The face in ``box`` aligned by its landmarks, cut with the course's framing or dlib's.
+
+    ``framing="dlib"`` is dlib's own chip, ``dlib.get_face_chip(image,
+    landmarks, size=image_size, padding=0.25)``, the input its ResNet was
+    trained on. ``landmarks`` (dlib's 5 points of ``box``) are found when None.
 
     Returns
     -------
     ndarray of shape (image_size, image_size, 3), uint8
     """
     dlib = import_dlib()
-    landmarks = shape_predictor()(image, box)
+    if landmarks is None:
+        landmarks = shape_predictor()(image, box)
+    if framing == "dlib":
+        return dlib.get_face_chip(image, landmarks, size=image_size, padding=DLIB_PADDING)
     # Side in source pixels of dlib's unit box (padding 0): cut the wide chip
     # at about the source's resolution, then resize once with Lanczos, as the
     # loaders resize a fixed crop.
@@ -101,7 +109,8 @@ def align_face(image, box, image_size):
         (image_size, image_size), Image.Resampling.LANCZOS, box=crop))
 
 
-def find_face(image, *, image_size=48, upsample=1, max_side=1024):
+def find_face(image, *, image_size=48, upsample=1, max_side=1024, framing="course",
+              chip_size=None):
     """Detect, align and crop the largest face of one image.
 
     Parameters
@@ -115,6 +124,11 @@ def find_face(image, *, image_size=48, upsample=1, max_side=1024):
     max_side : int or None
         Larger photos are first scaled down to this longer side (detection
         time grows with the pixels; a face of a phone photo stays large enough).
+    framing : {"course", "dlib"}
+        How the chip frames the face (see :func:`align_face`).
+    chip_size : int or None
+        Also cut, from the same landmarks, dlib's own chip of this side (the
+        embedding's input): then the result has three items.
 
     Returns
     -------
@@ -122,9 +136,16 @@ def find_face(image, *, image_size=48, upsample=1, max_side=1024):
         The aligned face; None when no face is found.
     n_faces : int
         How many faces the detector found; the largest one is returned.
+    dlib_chip : ndarray of shape (chip_size, chip_size, 3) uint8, or None
+        Only with ``chip_size``: dlib's chip of the same face.
     """
     image = shrink(as_rgb_uint8(image), max_side)
     boxes = detect_faces(image, upsample)
     if not boxes:
-        return None, 0
-    return align_face(image, boxes[0], image_size), len(boxes)
+        return (None, 0) if chip_size is None else (None, 0, None)
+    landmarks = shape_predictor()(image, boxes[0])
+    chip = align_face(image, boxes[0], image_size, framing=framing, landmarks=landmarks)
+    if chip_size is None:
+        return chip, len(boxes)
+    return chip, len(boxes), align_face(image, boxes[0], chip_size, framing="dlib",
+                                        landmarks=landmarks)

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._align import as_rgb_uint8, find_face
+from ._framing import FRAMINGS
 
 # Below this many images, starting worker processes costs more than it saves.
 _MIN_IMAGES_PER_WORKER = 16
@@ -23,8 +24,9 @@ def _centre_square(image, image_size):
     return np.asarray(square.resize((image_size, image_size), Image.Resampling.LANCZOS))
 
 
-def _find_faces(images, image_size, upsample, max_side):
-    return [find_face(image, image_size=image_size, upsample=upsample, max_side=max_side)
+def _find_faces(images, image_size, upsample, max_side, framing):
+    return [find_face(image, image_size=image_size, upsample=upsample, max_side=max_side,
+                      framing=framing)
             for image in images]
 
 
@@ -36,7 +38,13 @@ class FaceAligner(TransformerMixin, BaseEstimator):
     camera); dlib's 5-point landmark model aligns it (eyes level, fixed size
     and place), and it is cut with the framing of the course's data, the same
     as the ``(60, 60, 190, 190)`` crop of ``lfw_deepfunneled``, and resized to
-    ``image_size``.
+    ``image_size``; or, with ``framing="dlib"``, cut as dlib cuts the chips
+    its face network takes (``dlib.get_face_chip(image, landmarks,
+    size=image_size, padding=0.25)``).
+
+    For embeddings, ``FaceAligner(image_size=150, framing="dlib")`` followed
+    by ``FaceEmbedding(framing="dlib")`` is dlib's own route, pixel for pixel;
+    the course's 48x48 framing is for the pixel networks.
 
     The transformer is stateless: :meth:`fit` only checks the parameters.
 
@@ -52,6 +60,10 @@ class FaceAligner(TransformerMixin, BaseEstimator):
         Images whose longer side is larger are scaled down to it first: phone
         photos of 4000 pixels would take seconds each, and their faces stay
         large enough. None: never scale down.
+    framing : {"course", "dlib"}, default="course"
+        How the faces are cut: as the course's data (forehead to chin, some
+        background), or as dlib's chips (padding 0.25), which
+        :class:`FaceEmbedding` takes with ``framing="dlib"`` at 150x150.
     on_missing : {"raise", "center"}, default="raise"
         What to do with an image where no face is found: raise an error that
         counts them and gives their indices, or use the image's largest
@@ -84,22 +96,31 @@ class FaceAligner(TransformerMixin, BaseEstimator):
     >>> faces = FaceAligner(image_size=48).fit_transform(photos)  # doctest: +SKIP
     >>> faces.shape  # doctest: +SKIP
     (10, 48, 48, 3)
+
+    From photos to embeddings, at the resolution the network was trained on:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from facenet_sk.faces import FaceEmbedding
+    >>> embed = make_pipeline(FaceAligner(image_size=150, framing="dlib"),
+    ...                       FaceEmbedding(framing="dlib"))
     """
 
     _parameter_constraints = {
         "image_size": [Interval(Integral, 16, None, closed="left")],
         "upsample": [Interval(Integral, 0, 4, closed="both")],
         "max_side": [Interval(Integral, 64, None, closed="left"), None],
+        "framing": [StrOptions(set(FRAMINGS))],
         "on_missing": [StrOptions({"raise", "center"})],
         "flatten": ["boolean"],
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, image_size=48, *, upsample=1, max_side=1024, on_missing="raise",
-                 flatten=False, n_jobs=None):
+    def __init__(self, image_size=48, *, upsample=1, max_side=1024, framing="course",
+                 on_missing="raise", flatten=False, n_jobs=None):
         self.image_size = image_size
         self.upsample = upsample
         self.max_side = max_side
+        self.framing = framing
         self.on_missing = on_missing
         self.flatten = flatten
         self.n_jobs = n_jobs
@@ -158,7 +179,7 @@ class FaceAligner(TransformerMixin, BaseEstimator):
     def _find(self, images):
         n_workers = min(effective_n_jobs(self.n_jobs),
                         max(1, len(images) // _MIN_IMAGES_PER_WORKER))
-        args = (self.image_size, self.upsample, self.max_side)
+        args = (self.image_size, self.upsample, self.max_side, self.framing)
         if n_workers == 1:
             return _find_faces(images, *args)
         parts = np.array_split(np.arange(len(images)), n_workers)
