@@ -305,6 +305,21 @@ def build_models(names, *, epochs=None, random_state=0, verbose=0, tensorboard=N
     return models
 
 
+def _embed_chips(models, faces, chips):
+    """The face rows on dlib's 150 px chips of the detected faces, not their 48x48 crops.
+
+    Every row of the table gets the same X (the 48x48 faces the networks
+    take); a ChipLookup in front of a face row turns each face into the chip
+    cut from the same photo, the embedding's own input.
+    """
+    from sklearn.pipeline import make_pipeline
+
+    from .faces import ChipLookup
+
+    return {name: make_pipeline(ChipLookup(faces, chips), model.set_params(embed__framing="dlib"))
+            if name in FACE_BASELINE_NAMES else model for name, model in models.items()}
+
+
 def _tensorboard_callback(log_dir, name):
     try:
         from skorch.callbacks import TensorBoard
@@ -355,6 +370,8 @@ def cmd_compare(args):
                           tensorboard=args.tensorboard, params=params)
     split = load_split(args)
     print(f"data: {split.description}", flush=True)
+    if split.chips is not None:
+        models = _embed_chips(models, *split.chips)
     from .baselines import few_photos_hint
     if split.info["source"] == "folder" and (hint := few_photos_hint(split.y_train, names)):
         print(hint, flush=True)

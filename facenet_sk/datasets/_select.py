@@ -190,6 +190,8 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
         info.pop("crop")
     if path is None:
         info.pop("path")
+    # Detected faces come with dlib's chips of the same photos: the embedding's input.
+    chips = (X, faces.chips[keep]) if "chips" in faces else None
     return Bunch(X_train=X_tr, y_train=y_tr, X_valid=X_va, y_valid=y_va, X_test=X_te,
                  y_test=y_te, target_names=names, description=description,
-                 image_shape=image_shape, info=info)
+                 image_shape=image_shape, info=info, chips=chips)

@@ -7,12 +7,14 @@ that command.
 """
 
 from ._aligner import FaceAligner
+from ._chip_lookup import ChipLookup
 from ._embedding import FaceEmbedding
 from ._models import INSTALL_COMMAND, check_installed, faces_available
 from ._nearest import NearestFaceClassifier
 from ._open_set import open_set_score, open_set_scorer
 
 __all__ = [
+    "ChipLookup",
     "FaceAligner",
     "FaceEmbedding",
     "INSTALL_COMMAND",
