@@ -10,6 +10,7 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_dask.py"
 
 
 @pytest.mark.timeout(400)
+@pytest.mark.slow
 def test_bench_dask_smoke():
     pytest.importorskip("distributed")
     done = subprocess.run([sys.executable, str(BENCH), "--smoke"], capture_output=True,

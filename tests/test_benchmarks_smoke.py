@@ -36,6 +36,7 @@ def test_bench_fit_smoke():
     assert "of cnn's time per epoch (median of 1 repetitions" in out
 
 
+@pytest.mark.slow
 def test_bench_dropout_smoke():
     out = _run("bench_dropout.py", "--smoke")
     rows = {line[:26].strip(): line[26:].split() for line in out.splitlines()[2:5]}

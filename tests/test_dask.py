@@ -161,6 +161,7 @@ SEARCHES = {
 }
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 @pytest.mark.parametrize("kind", SEARCHES)
 def test_search_on_the_cluster_equals_the_local_run(kind, on_cluster, faces):
     X, y = faces
@@ -177,6 +178,7 @@ def test_search_on_the_cluster_equals_the_local_run(kind, on_cluster, faces):
     assert len({tuple(d) for d in deps.values()}) == 1 and len(next(iter(deps.values()))) == 1
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_explicit_scatter_broadcasts_X_and_y(on_cluster, faces):
     X, y = faces
     with parallel_config(backend="dask", scatter=[X, y]):
@@ -186,6 +188,7 @@ def test_explicit_scatter_broadcasts_X_and_y(on_cluster, faces):
     assert len(next(iter(deps.values()))) == 2  # the futures of X and y, nothing else
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_compare_models_on_the_cluster_equals_the_local_run(on_cluster, faces):
     X, y = faces
     train, valid, test = np.arange(30) % 5 < 3, np.arange(30) % 5 == 3, np.arange(30) % 5 == 4
@@ -208,6 +211,7 @@ def test_compare_models_on_the_cluster_equals_the_local_run(on_cluster, faces):
                                       local.attrs["models"][name].predict_proba(X[test]))
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_fitted_model_travels_to_a_worker_and_back(on_cluster, faces):
     X, y = faces
     model = small_cnn().fit(X, y)
@@ -218,6 +222,7 @@ def test_fitted_model_travels_to_a_worker_and_back(on_cluster, faces):
     np.testing.assert_array_equal(back.predict(X), model.predict(X))
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_each_task_uses_the_threads_its_worker_gives_it(on_cluster, faces):
     X, y = faces
     client = on_cluster.client
@@ -236,6 +241,7 @@ def test_each_task_uses_the_threads_its_worker_gives_it(on_cluster, faces):
     np.testing.assert_array_equal(remote["test_score"], local["test_score"])
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_a_task_that_takes_a_whole_worker_uses_the_threads_it_is_given(faces):
     """One task at a time per worker (a resource of which it has one): n_threads gives it more."""
     distributed = pytest.importorskip("distributed")
@@ -257,6 +263,7 @@ def face_folder(tmp_path_factory, write_face_folder):
                              image_size=16, random_state=3)
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_cli_grid_and_compare_on_the_scheduler(on_cluster, face_folder, tmp_path, capsys):
     address = on_cluster.cluster.scheduler_address
     common = ["--data", str(face_folder), "--epochs", "1", "--quiet", "--scheduler", address]
@@ -276,6 +283,7 @@ def test_cli_grid_and_compare_on_the_scheduler(on_cluster, face_folder, tmp_path
     assert (tmp_path / "out" / "results.csv").is_file()
 
 
+@pytest.mark.slow  # a local Dask cluster: the second tier
 def test_search_survives_a_killed_worker(on_cluster, faces):
     """A worker dies in the middle of a fit: Dask reruns its task, the results are whole."""
     X, y = faces
