@@ -37,8 +37,7 @@ def main(argv=None):
     print(f"{'command':<28} {'median s':>9} {'min s':>7} {'max s':>7}")
     for label, command in COMMANDS.items():
         times = [wall_seconds(command) for _ in range(args.repeats)]
-        print(f"{label:<28} {statistics.median(times):>9.3f} {min(times):>7.3f} "
-              f"{max(times):>7.3f}")
+        print(f"{label:<28} {statistics.median(times):>9.3f} {min(times):>7.3f} {max(times):>7.3f}")
 
 
 if __name__ == "__main__":

@@ -71,10 +71,17 @@ def _task_threads():
 
 
 def run_search(X, y, grid, args, n_jobs, n_threads=None):
-    estimator = CNNClassifier(conv_filters=(8, 16), dense_units=32, max_epochs=args.epochs,
-                              batch_size=32, random_state=0, n_threads=n_threads)
-    search = GridSearchCV(estimator, grid, cv=args.cv, n_jobs=n_jobs, refit=False,
-                          error_score="raise")
+    estimator = CNNClassifier(
+        conv_filters=(8, 16),
+        dense_units=32,
+        max_epochs=args.epochs,
+        batch_size=32,
+        random_state=0,
+        n_threads=n_threads,
+    )
+    search = GridSearchCV(
+        estimator, grid, cv=args.cv, n_jobs=n_jobs, refit=False, error_score="raise"
+    )
     start = time.perf_counter()
     search.fit(X, y)
     return time.perf_counter() - start, search.cv_results_["mean_test_score"]
@@ -98,9 +105,15 @@ def start_cluster(stack, n_workers, config):
             os.environ.pop(key.rpartition(".")[2], None)
     start = time.perf_counter()
     with dask.config.set(config):
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=":0"))
+        cluster = stack.enter_context(
+            LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",
+            )
+        )
     client = stack.enter_context(Client(cluster, set_as_default=False))
     started = time.perf_counter() - start
     with parallel_config(backend="dask", client=client):
@@ -110,14 +123,22 @@ def start_cluster(stack, n_workers, config):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=2,
-                        help="processes of (c) and single-thread workers of (d), (e) (2)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="processes of (c) and single-thread workers of (d), (e) (2)",
+    )
     parser.add_argument("--n-per-person", type=int, default=60, help="images per person (60)")
     parser.add_argument("--image-size", type=int, default=32, help="image side (32)")
     parser.add_argument("--epochs", type=int, default=8, help="epochs per fit (8)")
     parser.add_argument("--cv", type=int, default=3, help="folds (3)")
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="interleaved rounds of the five runs; the median is kept (1)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="interleaved rounds of the five runs; the median is kept (1)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     # The benchmark's own processes, and the workers it spawns (they inherit
@@ -136,12 +157,17 @@ def main(argv=None):
     faces = make_synthetic_faces(n_per_person=args.n_per_person, image_size=args.image_size)
     X, y = faces.images.astype(np.float32) / 255, faces.target
     n_candidates = int(np.prod([len(v) for v in grid.values()]))
-    print(f"facenet_sk {facenet_sk.__version__}, torch {torch.__version__}; "
-          f"{platform.node() or 'unknown'}: {os.cpu_count()} CPU(s), {platform.platform()}")
-    print(f"search: {n_candidates} candidates x {args.cv} folds = {n_candidates * args.cv} fits "
-          f"of CNNClassifier(conv_filters=(8, 16), dense_units=32, max_epochs={args.epochs}) "
-          f"on {len(y)} images {args.image_size}x{args.image_size}x3; "
-          f"{args.repeats} round(s)", flush=True)
+    print(
+        f"facenet_sk {facenet_sk.__version__}, torch {torch.__version__}; "
+        f"{platform.node() or 'unknown'}: {os.cpu_count()} CPU(s), {platform.platform()}"
+    )
+    print(
+        f"search: {n_candidates} candidates x {args.cv} folds = {n_candidates * args.cv} fits "
+        f"of CNNClassifier(conv_filters=(8, 16), dense_units=32, max_epochs={args.epochs}) "
+        f"on {len(y)} images {args.image_size}x{args.image_size}x3; "
+        f"{args.repeats} round(s)",
+        flush=True,
+    )
 
     n = args.workers
     # A nanny writes its pre-spawn variables into this process's environment,
@@ -162,11 +188,12 @@ def main(argv=None):
             warm_up(n_jobs=n)
             loky_threads = max(Parallel(n_jobs=n)(delayed(_torch_threads)() for _ in range(n)))
             clusters = {}
-            for key, config in (("d", {f"{PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}),
-                                ("e", {})):
+            for key, config in (("d", {f"{PRE_SPAWN}.MALLOC_TRIM_THRESHOLD_": None}), ("e", {})):
                 clusters[key] = start_cluster(stack, n, config)
-                print(f"  cluster ({key}) started in {clusters[key][1]:.1f} s (not counted)",
-                      flush=True)
+                print(
+                    f"  cluster ({key}) started in {clusters[key][1]:.1f} s (not counted)",
+                    flush=True,
+                )
             restore_environ()
 
             def cluster_pool(key):
@@ -179,18 +206,36 @@ def main(argv=None):
                     return run_search(X, y, grid, args, n_jobs=-1)
 
             runs = [
-                ("(a) local, n_jobs=1", "1 process", torch.get_num_threads(),
-                 lambda: run_search(X, y, grid, args, n_jobs=1)),
-                ("(b) local, n_jobs=1, n_threads=1", "1 process", 1,
-                 lambda: run_search(X, y, grid, args, n_jobs=1, n_threads=1)),
-                (f"(c) local, n_jobs={n} (loky)", f"{n} processes", loky_threads,
-                 lambda: run_search(X, y, grid, args, n_jobs=n)),
-                (f"(d) Dask LocalCluster, {n} workers", cluster_pool("d"),
-                 clusters["d"][0].submit(_task_threads, pure=False).result(),
-                 lambda: on_cluster("d")),
-                ("(e) the same, Dask's default environ", cluster_pool("e"),
-                 clusters["e"][0].submit(_task_threads, pure=False).result(),
-                 lambda: on_cluster("e")),
+                (
+                    "(a) local, n_jobs=1",
+                    "1 process",
+                    torch.get_num_threads(),
+                    lambda: run_search(X, y, grid, args, n_jobs=1),
+                ),
+                (
+                    "(b) local, n_jobs=1, n_threads=1",
+                    "1 process",
+                    1,
+                    lambda: run_search(X, y, grid, args, n_jobs=1, n_threads=1),
+                ),
+                (
+                    f"(c) local, n_jobs={n} (loky)",
+                    f"{n} processes",
+                    loky_threads,
+                    lambda: run_search(X, y, grid, args, n_jobs=n),
+                ),
+                (
+                    f"(d) Dask LocalCluster, {n} workers",
+                    cluster_pool("d"),
+                    clusters["d"][0].submit(_task_threads, pure=False).result(),
+                    lambda: on_cluster("d"),
+                ),
+                (
+                    "(e) the same, Dask's default environ",
+                    cluster_pool("e"),
+                    clusters["e"][0].submit(_task_threads, pure=False).result(),
+                    lambda: on_cluster("e"),
+                ),
             ]
             times = {name: [] for name, *_ in runs}
             scores = {}
@@ -204,19 +249,40 @@ def main(argv=None):
 
     median = {name: statistics.median(t) for name, t in times.items()}
     a_name, b_name = runs[0][0], runs[1][0]
-    table = [[name, pool, threads, f"{median[name]:.1f}",
-              f"{median[a_name] / median[name]:.2f}", f"{median[b_name] / median[name]:.2f}",
-              "yes" if np.array_equal(scores[name], scores[b_name]) else "no"]
-             for name, pool, threads, _ in runs]
-    print(f"load average (1 min) at the start {load_start:.1f}, at the end "
-          f"{os.getloadavg()[0]:.1f} (other programs' load slows the multi-thread run (a) most)")
+    table = [
+        [
+            name,
+            pool,
+            threads,
+            f"{median[name]:.1f}",
+            f"{median[a_name] / median[name]:.2f}",
+            f"{median[b_name] / median[name]:.2f}",
+            "yes" if np.array_equal(scores[name], scores[b_name]) else "no",
+        ]
+        for name, pool, threads, _ in runs
+    ]
+    print(
+        f"load average (1 min) at the start {load_start:.1f}, at the end "
+        f"{os.getloadavg()[0]:.1f} (other programs' load slows the multi-thread run (a) most)"
+    )
     print()
-    print(tabulate(table, headers=["run", "pool", "torch threads per fit",
-                                   "seconds" if args.repeats == 1 else "median seconds",
-                                   "speed-up vs (a)", "speed-up vs (b)",
-                                   "same scores as (b)"],
-                   tablefmt="github", disable_numparse=True, colalign=("left", "left", "right", "right", "right",
-                                                "right", "left")))
+    print(
+        tabulate(
+            table,
+            headers=[
+                "run",
+                "pool",
+                "torch threads per fit",
+                "seconds" if args.repeats == 1 else "median seconds",
+                "speed-up vs (a)",
+                "speed-up vs (b)",
+                "same scores as (b)",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+            colalign=("left", "left", "right", "right", "right", "right", "left"),
+        )
+    )
     return 0
 
 

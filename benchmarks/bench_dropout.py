@@ -80,8 +80,10 @@ def main(argv=None):
         "cnn_dropout": build("cnn_dropout"),
         "cnn_dropout, nn.Dropout": build("cnn_dropout", own_dropout=False),
     }
-    optimizers = {name: torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)
-                  for name, module in contestants.items()}
+    optimizers = {
+        name: torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)
+        for name, module in contestants.items()
+    }
     loss = nn.CrossEntropyLoss()
 
     def step(name):
@@ -101,16 +103,22 @@ def main(argv=None):
                 turn = round_ % len(names)
                 for name in names[turn:] + names[:turn]:
                     times[name].append(step(name))
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch "
-          f"{args.batch_size}, {args.rounds} rounds of one step each")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch "
+        f"{args.batch_size}, {args.rounds} rounds of one step each"
+    )
     print(f"{'network':<26}{'median step ms':>16}{'vs cnn':>10}")
     for name in names:
         ratios = [t / c for t, c in zip(times[name], times["cnn"])]
-        print(f"{name:<26}{statistics.median(times[name]) * 1e3:>16.1f}"
-              f"{statistics.median(ratios) - 1:>+10.1%}")
+        print(
+            f"{name:<26}{statistics.median(times[name]) * 1e3:>16.1f}"
+            f"{statistics.median(ratios) - 1:>+10.1%}"
+        )
     # Only "cnn_dropout" draws facenet_sk's masks: one of its steps per round.
-    print(f"facenet_sk's masks: {clock.seconds / args.rounds * 1e3:.2f} ms per step "
-          f"({clock.calls // args.rounds} dropout layers)")
+    print(
+        f"facenet_sk's masks: {clock.seconds / args.rounds * 1e3:.2f} ms per step "
+        f"({clock.calls // args.rounds} dropout layers)"
+    )
     return times
 
 

@@ -51,8 +51,11 @@ FEATURES = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_ti
 def cpu_features():
     """The features of FEATURES this CPU has, from /proc/cpuinfo (Linux)."""
     try:
-        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("flags")).split()
+        flags = next(
+            line
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("flags")
+        ).split()
     except (OSError, StopIteration):
         return "unknown (no /proc/cpuinfo)"
     present = [f for f in FEATURES if f in flags]
@@ -66,8 +69,7 @@ def chips_150(n, root):
         faces = load_face_folder(root, crop=(60, 60, 190, 190), image_size=150)
         source = f"LFW crops ({root})"
     else:
-        faces = make_synthetic_faces(n_people=8, n_per_person=max(3, n // 8 + 1),
-                                     image_size=150)
+        faces = make_synthetic_faces(n_people=8, n_per_person=max(3, n // 8 + 1), image_size=150)
         source = "synthetic faces"
     chips = faces.images[np.random.default_rng(0).permutation(len(faces.images))[:n]]
     return np.stack([resnet_chip(c, "course") for c in chips]), source
@@ -90,9 +92,11 @@ def whole_path(root, n_photos, n_jobs, models):
         start = time.perf_counter()
         faces = load_face_folder(folder, detect=True, n_jobs=n_jobs)
         detect = time.perf_counter() - start
-    print(f"whole path on {len(photos)} photos: load_face_folder(detect=True, "
-          f"n_jobs={n_jobs}) {detect:.1f} s ({len(faces.images)} faces of "
-          f"{faces.images.shape[1]} px)")
+    print(
+        f"whole path on {len(photos)} photos: load_face_folder(detect=True, "
+        f"n_jobs={n_jobs}) {detect:.1f} s ({len(faces.images)} faces of "
+        f"{faces.images.shape[1]} px)"
+    )
     print("| embedding after detection | embed s | detect + embed s | photos/s | vs dlib |")
     print("|---|--:|--:|--:|--:|")
     base = None
@@ -101,8 +105,10 @@ def whole_path(root, n_photos, n_jobs, models):
         model.transform(faces.images)
         embed = time.perf_counter() - start
         base = base or detect + embed
-        print(f"| {name} | {embed:.1f} | {detect + embed:.1f} | "
-              f"{len(photos) / (detect + embed):.1f} | {base / (detect + embed):.2f} |")
+        print(
+            f"| {name} | {embed:.1f} | {detect + embed:.1f} | "
+            f"{len(photos) / (detect + embed):.1f} | {base / (detect + embed):.2f} |"
+        )
 
 
 def main(argv=None):
@@ -110,31 +116,42 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=200, help="chips per repetition (200)")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repetitions (5)")
     parser.add_argument("--n-jobs", type=int, default=2, help="processes or threads (2)")
-    parser.add_argument("--detect-n", type=int, default=100,
-                        help="photos for the whole path with detection (100; 0: skip)")
+    parser.add_argument(
+        "--detect-n",
+        type=int,
+        default=100,
+        help="photos for the whole path with detection (100; 0: skip)",
+    )
     parser.add_argument("--root", default=str(DEFAULT_ROOT), help="LFW folder (else synthetic)")
     args = parser.parse_args(argv)
     jobs = args.n_jobs
 
     chips, source = chips_150(args.n, args.root)
-    print(f"{len(chips)} chips of 150x150 from {source}; {os.cpu_count()} CPU(s), load "
-          f"average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads by default", flush=True)
+    print(
+        f"{len(chips)} chips of 150x150 from {source}; {os.cpu_count()} CPU(s), load "
+        f"average {os.getloadavg()[0]:.1f}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads by default",
+        flush=True,
+    )
     print(f"CPU features: {cpu_features()}", flush=True)
     models = {
         f"dlib engine, n_jobs={jobs}": FaceEmbedding(framing="dlib", engine="dlib", n_jobs=jobs),
         "torch, n_jobs=1": FaceEmbedding(framing="dlib", device="cpu", n_jobs=1),
         f"torch, n_jobs={jobs}": FaceEmbedding(framing="dlib", device="cpu", n_jobs=jobs),
-        "torch bfloat16, n_jobs=1": FaceEmbedding(framing="dlib", device="cpu", n_jobs=1,
-                                                  precision="bfloat16"),
-        f"torch bfloat16, n_jobs={jobs}": FaceEmbedding(framing="dlib", device="cpu",
-                                                        n_jobs=jobs, precision="bfloat16"),
+        "torch bfloat16, n_jobs=1": FaceEmbedding(
+            framing="dlib", device="cpu", n_jobs=1, precision="bfloat16"
+        ),
+        f"torch bfloat16, n_jobs={jobs}": FaceEmbedding(
+            framing="dlib", device="cpu", n_jobs=jobs, precision="bfloat16"
+        ),
     }
     start = time.perf_counter()
     for model in models.values():  # start the workers, load (or convert) the networks
         model.transform(chips[: 8 * jobs])
-    print(f"first calls (workers start, networks load): "
-          f"{time.perf_counter() - start:.1f} s", flush=True)
+    print(
+        f"first calls (workers start, networks load): {time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
     # The same numbers as dlib's own loop, or the comparison means nothing.
     reference = dlib_loop(chips[:32])
     for name, model in models.items():
@@ -153,25 +170,38 @@ def main(argv=None):
             # The workers live on between calls: sample their resident sets.
             children = psutil.Process().children(recursive=True)
             worker_rss = max([worker_rss] + [c.memory_info().rss for c in children])
-        print(f"repetition {repeat + 1}: " + ", ".join(
-            f"{name} {values[-1]:.1f} s" for name, values in times.items()), flush=True)
+        print(
+            f"repetition {repeat + 1}: "
+            + ", ".join(f"{name} {values[-1]:.1f} s" for name, values in times.items()),
+            flush=True,
+        )
     baseline = statistics.median(times["dlib loop"])
     print("| method | median s | chips/s | vs dlib loop | spread |")
     print("|---|--:|--:|--:|--:|")
     for name, values in times.items():
         median = statistics.median(values)
         spread = (max(values) - min(values)) / median
-        print(f"| {name} | {median:.2f} | {len(chips) / median:.1f} | {baseline / median:.2f} "
-              f"| {spread:.2f} |")
+        print(
+            f"| {name} | {median:.2f} | {len(chips) / median:.1f} | {baseline / median:.2f} "
+            f"| {spread:.2f} |"
+        )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: this process {own:.0f} MiB, largest worker {worker_rss / 2**20:.0f} MiB "
-          f"(sampled after each run), {jobs} workers")
+    print(
+        f"peak RSS: this process {own:.0f} MiB, largest worker {worker_rss / 2**20:.0f} MiB "
+        f"(sampled after each run), {jobs} workers"
+    )
     if args.detect_n and Path(args.root).is_dir():
-        whole_path(args.root, args.detect_n, jobs, {
-            "dlib engine, n_jobs=1": FaceEmbedding(engine="dlib", n_jobs=1),
-            f"dlib engine, n_jobs={jobs}": FaceEmbedding(engine="dlib", n_jobs=jobs),
-            "torch, n_jobs=1": FaceEmbedding(device="cpu", n_jobs=1),
-            f"torch, n_jobs={jobs}": FaceEmbedding(device="cpu", n_jobs=jobs)})
+        whole_path(
+            args.root,
+            args.detect_n,
+            jobs,
+            {
+                "dlib engine, n_jobs=1": FaceEmbedding(engine="dlib", n_jobs=1),
+                f"dlib engine, n_jobs={jobs}": FaceEmbedding(engine="dlib", n_jobs=jobs),
+                "torch, n_jobs=1": FaceEmbedding(device="cpu", n_jobs=1),
+                f"torch, n_jobs={jobs}": FaceEmbedding(device="cpu", n_jobs=jobs),
+            },
+        )
     else:
         print("whole path: skipped (no LFW folder, or --detect-n 0)")
 

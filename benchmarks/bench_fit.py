@@ -58,8 +58,14 @@ def forward_flops_per_image(module, image_shape):
     def count(layer, inputs, output):
         nonlocal flops
         if isinstance(layer, nn.Conv2d):
-            flops += 2 * output[0].numel() * layer.in_channels * layer.kernel_size[0] \
-                * layer.kernel_size[1] // layer.groups
+            flops += (
+                2
+                * output[0].numel()
+                * layer.in_channels
+                * layer.kernel_size[0]
+                * layer.kernel_size[1]
+                // layer.groups
+            )
         elif isinstance(layer, nn.Linear):
             flops += 2 * layer.in_features * layer.out_features
 
@@ -99,7 +105,7 @@ def hand_loop(module, X, y, epochs, batch_size, lr):
         start = time.perf_counter()
         order = torch.randperm(len(X), generator=generator)
         for i in range(0, len(X), batch_size):
-            index = order[i:i + batch_size]
+            index = order[i : i + batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(module(X[index]), y[index])
             loss.backward()
@@ -114,7 +120,7 @@ def hand_predict(module, X, batch_size):
     start = time.perf_counter()
     with torch.no_grad():
         for i in range(0, len(X), batch_size):
-            module(X[i:i + batch_size]).softmax(1)
+            module(X[i : i + batch_size]).softmax(1)
     return time.perf_counter() - start
 
 
@@ -135,8 +141,9 @@ class EpochWallClock(Callback):
 
 def facenet_fit(name, X, y, epochs, batch_size):
     clock = EpochWallClock()
-    model = make_model(name, max_epochs=epochs + 1, batch_size=batch_size, random_state=0,
-                       callbacks=[clock])
+    model = make_model(
+        name, max_epochs=epochs + 1, batch_size=batch_size, random_state=0, callbacks=[clock]
+    )
     model.fit(X, y)
     fit_seconds = (clock.ends_[-1] - clock.ends_[0]) / epochs
     start = time.perf_counter()
@@ -153,9 +160,16 @@ def facenet_predict(model, X):
 def skorch_default(module, X, y, epochs, batch_size, lr):
     from skorch import NeuralNetClassifier
 
-    net = NeuralNetClassifier(module, criterion=nn.CrossEntropyLoss,
-                              optimizer=torch.optim.Adam, lr=lr, batch_size=batch_size,
-                              max_epochs=epochs + 1, train_split=None, verbose=0)
+    net = NeuralNetClassifier(
+        module,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=lr,
+        batch_size=batch_size,
+        max_epochs=epochs + 1,
+        train_split=None,
+        verbose=0,
+    )
     net.fit(X, y)
     fit_seconds = statistics.mean(net.history[1:, "dur"])
     start = time.perf_counter()
@@ -188,8 +202,7 @@ def keras_course_model(name, n_features):
     if conv:
         for filters in (32, 64):
             for _ in range(2):
-                model.add(layers.Conv2D(filters, 3, padding="same",
-                                        kernel_initializer="he_normal"))
+                model.add(layers.Conv2D(filters, 3, padding="same", kernel_initializer="he_normal"))
                 if name.endswith("batchnorm"):
                     model.add(layers.BatchNormalization())
                 model.add(layers.Activation("relu"))
@@ -204,7 +217,7 @@ def keras_course_model(name, n_features):
         if "dropout" in name:
             model.add(layers.Dropout(0.3))
     else:
-        for units in ((400, 200) if name == "fc_with_hidden" else ()):
+        for units in (400, 200) if name == "fc_with_hidden" else ():
             model.add(layers.Dense(units, activation="relu", kernel_initializer="he_normal"))
     model.add(layers.Dense(N_CLASSES, kernel_initializer="he_normal"))
     model.add(layers.Activation("softmax", dtype="float32"))
@@ -237,21 +250,33 @@ def keras_fit(name, X, y, epochs, batch_size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-images", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=2,
-                        help="timed epochs after the warm-up, at least")
-    parser.add_argument("--min-seconds", type=float, default=None,
-                        help="more timed epochs for a network until the plain loop's last "
-                             "this long (default 1; 0 with --smoke: --epochs for all)")
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="timed epochs after the warm-up, at least"
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=None,
+        help="more timed epochs for a network until the plain loop's last "
+        "this long (default 1; 0 with --smoke: --epochs for all)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--predict-repeats", type=int, default=4,
-                        help="further predictions of facenet_sk and the plain loop, "
-                             "alternating, per repetition")
+    parser.add_argument(
+        "--predict-repeats",
+        type=int,
+        default=4,
+        help="further predictions of facenet_sk and the plain loop, alternating, per repetition",
+    )
     parser.add_argument("--models", default=",".join(MODEL_NAMES))
-    parser.add_argument("--no-skorch", action="store_true",
-                        help="skip skorch's defaults (saves a quarter of the run)")
-    parser.add_argument("--no-keras", action="store_true",
-                        help="skip Keras/TensorFlow even when it is installed")
+    parser.add_argument(
+        "--no-skorch",
+        action="store_true",
+        help="skip skorch's defaults (saves a quarter of the run)",
+    )
+    parser.add_argument(
+        "--no-keras", action="store_true", help="skip Keras/TensorFlow even when it is installed"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -269,12 +294,14 @@ def main(argv=None):
     y = rng.integers(0, N_CLASSES, args.n_images).astype(np.int64)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     roofline = matmul_gflops(1024 if args.smoke else 2048)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"fp32 matmul {roofline:.1f} GFLOP/s; {args.n_images} images, batch "
-          f"{args.batch_size}, at least {args.epochs} timed epoch(s) (and {args.min_seconds:g} "
-          f"s of the plain loop) after 1 warm-up, "
-          f"median of {args.repeats}; facenet_sk {facenet_sk.__version__} from "
-          f"{os.path.dirname(facenet_sk.__file__)}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"fp32 matmul {roofline:.1f} GFLOP/s; {args.n_images} images, batch "
+        f"{args.batch_size}, at least {args.epochs} timed epoch(s) (and {args.min_seconds:g} "
+        f"s of the plain loop) after 1 warm-up, "
+        f"median of {args.repeats}; facenet_sk {facenet_sk.__version__} from "
+        f"{os.path.dirname(facenet_sk.__file__)}"
+    )
     if with_keras:
         import keras
         import tensorflow as tf
@@ -292,8 +319,11 @@ def main(argv=None):
     for row in rows:
         keras_ratio = f", x{row['vs keras']:.2f} keras" if row["vs keras"] else ""
         skorch_ratio = f", x{row['vs skorch']:.2f} skorch" if row["vs skorch"] else ""
-        print(f"  {row['model']}: {row['facenet_sk img/s']:.0f} img/s, x{row['vs hand loop']:.2f} "
-              f"hand loop{skorch_ratio}{keras_ratio}", flush=True)
+        print(
+            f"  {row['model']}: {row['facenet_sk img/s']:.0f} img/s, x{row['vs hand loop']:.2f} "
+            f"hand loop{skorch_ratio}{keras_ratio}",
+            flush=True,
+        )
 
     import pandas as pd
 
@@ -309,12 +339,16 @@ def main(argv=None):
         for who in ("facenet_sk", "keras"):
             pairs = [d / c for c, d in zip(by_name["cnn"][who], by_name["cnn_dropout"][who])]
             if pairs:
-                print(f"dropout cost ({who}): cnn_dropout takes "
-                      f"{statistics.median(pairs) - 1:+.1%} of cnn's time per epoch (median "
-                      f"of {len(pairs)} repetitions, {min(pairs) - 1:+.1%} to "
-                      f"{max(pairs) - 1:+.1%})")
-    print("GFLOP/s counts 3x the forward FLOPs per training image (forward + backward); "
-          "roofline = GFLOP/s / fp32 matmul GFLOP/s.")
+                print(
+                    f"dropout cost ({who}): cnn_dropout takes "
+                    f"{statistics.median(pairs) - 1:+.1%} of cnn's time per epoch (median "
+                    f"of {len(pairs)} repetitions, {min(pairs) - 1:+.1%} to "
+                    f"{max(pairs) - 1:+.1%})"
+                )
+    print(
+        "GFLOP/s counts 3x the forward FLOPs per training image (forward + backward); "
+        "roofline = GFLOP/s / fp32 matmul GFLOP/s."
+    )
     return table
 
 
@@ -323,18 +357,27 @@ class _ModelBench:
 
     def __init__(self, name, X, y, Xt, yt, args, with_keras):
         self.name, self.X, self.y, self.Xt, self.yt, self.args = name, X, y, Xt, yt, args
-        self.runs = {"facenet_sk": [], "hand_loop": [], "skorch": [], "keras": [],
-                     "pred_facenet_sk": [], "pred_hand": [], "pred_skorch": [],
-                     "pred_keras": []}
+        self.runs = {
+            "facenet_sk": [],
+            "hand_loop": [],
+            "skorch": [],
+            "keras": [],
+            "pred_facenet_sk": [],
+            "pred_hand": [],
+            "pred_skorch": [],
+            "pred_keras": [],
+        }
         template = make_model(name)
         module = template.module_for_summary()
         self.module_type, self.module_args = type(module), _module_args(template, module)
         self.flops = forward_flops_per_image(module, (48, 48, 3))
         self.trained = {}
         self.epochs = self.timed_epochs()
-        self.contestants = ([self.run_facenet_sk, self.run_hand_loop]
-                            + ([] if args.no_skorch else [self.run_skorch])
-                            + ([self.run_keras] if with_keras else []))
+        self.contestants = (
+            [self.run_facenet_sk, self.run_hand_loop]
+            + ([] if args.no_skorch else [self.run_skorch])
+            + ([self.run_keras] if with_keras else [])
+        )
 
     def timed_epochs(self):
         """``--epochs``, or more if the plain loop's would last under ``--min-seconds``."""
@@ -348,26 +391,28 @@ class _ModelBench:
         return self.module_type(*self.module_args)
 
     def run_facenet_sk(self):
-        fit_s, pred_s, self.trained["model"] = facenet_fit(self.name, self.X, self.y,
-                                                           self.epochs, self.args.batch_size)
+        fit_s, pred_s, self.trained["model"] = facenet_fit(
+            self.name, self.X, self.y, self.epochs, self.args.batch_size
+        )
         self.runs["facenet_sk"].append(fit_s)
         self.runs["pred_facenet_sk"].append(pred_s)
 
     def run_hand_loop(self):
         self.trained["ref"] = ref = self.fresh_module()
-        self.runs["hand_loop"].append(hand_loop(ref, self.Xt, self.yt, self.epochs,
-                                                self.args.batch_size, 1e-3))
+        self.runs["hand_loop"].append(
+            hand_loop(ref, self.Xt, self.yt, self.epochs, self.args.batch_size, 1e-3)
+        )
         self.runs["pred_hand"].append(hand_predict(ref, self.Xt, self.args.batch_size))
 
     def run_skorch(self):
-        fit_s, pred_s = skorch_default(self.fresh_module(), self.X, self.y, self.epochs,
-                                       self.args.batch_size, 1e-3)
+        fit_s, pred_s = skorch_default(
+            self.fresh_module(), self.X, self.y, self.epochs, self.args.batch_size, 1e-3
+        )
         self.runs["skorch"].append(fit_s)
         self.runs["pred_skorch"].append(pred_s)
 
     def run_keras(self):
-        fit_s, pred_s = keras_fit(self.name, self.X, self.y, self.epochs,
-                                  self.args.batch_size)
+        fit_s, pred_s = keras_fit(self.name, self.X, self.y, self.epochs, self.args.batch_size)
         self.runs["keras"].append(fit_s)
         self.runs["pred_keras"].append(pred_s)
 
@@ -381,8 +426,9 @@ class _ModelBench:
         # one call of a few milliseconds is at the mercy of the machine.
         for _ in range(self.args.predict_repeats):
             self.runs["pred_facenet_sk"].append(facenet_predict(self.trained["model"], self.X))
-            self.runs["pred_hand"].append(hand_predict(self.trained["ref"], self.Xt,
-                                                       self.args.batch_size))
+            self.runs["pred_hand"].append(
+                hand_predict(self.trained["ref"], self.Xt, self.args.batch_size)
+            )
 
     def row(self, roofline):
         runs = self.runs
@@ -402,10 +448,12 @@ class _ModelBench:
             "GFLOP/s": 3 * self.flops * n / med["facenet_sk"] / 1e9,
             "pred img/s": n / med["pred_facenet_sk"],
             "pred vs hand": med["pred_hand"] / med["pred_facenet_sk"],
-            "pred vs skorch": (med["pred_skorch"] / med["pred_facenet_sk"]
-                               if med["pred_skorch"] else None),
-            "pred vs keras": (med["pred_keras"] / med["pred_facenet_sk"]
-                              if med["pred_keras"] else None),
+            "pred vs skorch": (
+                med["pred_skorch"] / med["pred_facenet_sk"] if med["pred_skorch"] else None
+            ),
+            "pred vs keras": (
+                med["pred_keras"] / med["pred_facenet_sk"] if med["pred_keras"] else None
+            ),
         }
         row["roofline"] = row["GFLOP/s"] / roofline
         return row
@@ -414,10 +462,21 @@ class _ModelBench:
 def _module_args(model, module):
     """Constructor arguments that build ``module`` of ``model`` anew, with fresh weights."""
     if hasattr(module, "image_shape"):
-        return (module.image_shape, N_CLASSES, tuple(model.conv_filters), model.dense_units,
-                model.dropout, model.batchnorm)
-    return (module.input_shape[0], N_CLASSES, tuple(model.hidden_layer_sizes), model.dropout,
-            model.batchnorm)
+        return (
+            module.image_shape,
+            N_CLASSES,
+            tuple(model.conv_filters),
+            model.dense_units,
+            model.dropout,
+            model.batchnorm,
+        )
+    return (
+        module.input_shape[0],
+        N_CLASSES,
+        tuple(model.hidden_layer_sizes),
+        model.dropout,
+        model.batchnorm,
+    )
 
 
 if __name__ == "__main__":

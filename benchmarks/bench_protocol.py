@@ -37,10 +37,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--n-per-person", type=int, default=350)
     parser.add_argument("--models", default=",".join(MODEL_NAMES))
-    parser.add_argument("--n-jobs", type=int, default=None,
-                        help="models trained in parallel processes")
-    parser.add_argument("--n-threads", type=int, default=None,
-                        help="torch threads per model (default: torch's)")
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="models trained in parallel processes"
+    )
+    parser.add_argument(
+        "--n-threads", type=int, default=None, help="torch threads per model (default: torch's)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -49,16 +51,32 @@ def main(argv=None):
     faces = make_synthetic_faces(n_per_person=args.n_per_person)
     parts = [faces.subset == s for s in ("train", "valid", "test")]
     X_train, y_train, X_valid, y_valid, X_test, y_test = (
-        a for p in parts for a in (faces.data[p], faces.target[p]))
-    models = {name: make_pipeline(StandardScaler(), make_model(
-        name, max_epochs=args.epochs, random_state=0, n_threads=args.n_threads))
-        for name in args.models.split(",")}
-    print(f"protocol: {len(models)} networks x {args.epochs} epochs, "
-          f"{len(y_train)}/{len(y_valid)}/{len(y_test)} images, n_jobs={args.n_jobs}",
-          flush=True)
+        a for p in parts for a in (faces.data[p], faces.target[p])
+    )
+    models = {
+        name: make_pipeline(
+            StandardScaler(),
+            make_model(name, max_epochs=args.epochs, random_state=0, n_threads=args.n_threads),
+        )
+        for name in args.models.split(",")
+    }
+    print(
+        f"protocol: {len(models)} networks x {args.epochs} epochs, "
+        f"{len(y_train)}/{len(y_valid)}/{len(y_test)} images, n_jobs={args.n_jobs}",
+        flush=True,
+    )
     start = time.perf_counter()
-    table = compare_models(models, X_train, y_train, X_test, y_test, X_valid=X_valid,
-                           y_valid=y_valid, n_jobs=args.n_jobs, progress=False)
+    table = compare_models(
+        models,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        X_valid=X_valid,
+        y_valid=y_valid,
+        n_jobs=args.n_jobs,
+        progress=False,
+    )
     wall = time.perf_counter() - start
     own, children = peak_rss_mb()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -58,8 +58,9 @@ def keras_whole_fit(name, X, y, epochs, policy):
         conv = name.startswith("cnn")
         model = keras_course_model(name, X.shape[1])
         model.compile("adam", "sparse_categorical_crossentropy")
-        model.fit(X.reshape(-1, 48, 48, 3) if conv else X, y, batch_size=128, epochs=epochs,
-                  verbose=0)
+        model.fit(
+            X.reshape(-1, 48, 48, 3) if conv else X, y, batch_size=128, epochs=epochs, verbose=0
+        )
         return time.perf_counter() - start
     finally:
         keras.mixed_precision.set_global_policy("float32")
@@ -72,10 +73,12 @@ def main(argv=None):
     parser.add_argument("--cnn-epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", default=",".join(MODEL_NAMES))
-    parser.add_argument("--precisions", default="float32",
-                        help="facenet_sk precisions to time, e.g. float32,auto")
-    parser.add_argument("--keras-bf16", action="store_true",
-                        help="also time Keras under its mixed_bfloat16 policy")
+    parser.add_argument(
+        "--precisions", default="float32", help="facenet_sk precisions to time, e.g. float32,auto"
+    )
+    parser.add_argument(
+        "--keras-bf16", action="store_true", help="also time Keras under its mixed_bfloat16 policy"
+    )
     parser.add_argument("--no-keras", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
@@ -87,15 +90,20 @@ def main(argv=None):
     y = rng.integers(0, N_CLASSES, args.n_images)
     X_keras = X.astype(np.float32) / 255
     features = sorted(cpu_flags() & set(BF16_CPU_FLAGS)) or ["no bf16 units"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU: "
-          f"{', '.join(features)}; {args.n_images} images; median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU: "
+        f"{', '.join(features)}; {args.n_images} images; median of {args.repeats}"
+    )
     precisions = args.precisions.split(",")
-    keras_policies = (["float32"] + (["mixed_bfloat16"] if args.keras_bf16 else [])
-                      if with_keras else [])
+    keras_policies = (
+        ["float32"] + (["mixed_bfloat16"] if args.keras_bf16 else []) if with_keras else []
+    )
     for name in args.models.split(","):
         epochs = args.cnn_epochs if name.startswith("cnn") else args.fc_epochs
-        times = {**{f"facenet_sk {p}": [] for p in precisions},
-                 **{f"keras {p}": [] for p in keras_policies}}
+        times = {
+            **{f"facenet_sk {p}": [] for p in precisions},
+            **{f"keras {p}": [] for p in keras_policies},
+        }
         # One untimed fit of each first: imports and one-time set-up of the process
         # (TensorFlow's and torch's) are not what a second fit in a notebook pays.
         for precision in precisions:
@@ -105,7 +113,8 @@ def main(argv=None):
         for _ in range(args.repeats):
             for precision in precisions:
                 times[f"facenet_sk {precision}"].append(
-                    facenet_whole_fit(name, X, y, epochs, precision))
+                    facenet_whole_fit(name, X, y, epochs, precision)
+                )
             for policy in keras_policies:
                 times[f"keras {policy}"].append(keras_whole_fit(name, X_keras, y, epochs, policy))
         med = {k: statistics.median(v) for k, v in times.items()}

@@ -58,8 +58,9 @@ def pixel_models(names, *, epochs, random_state=0):
     models = {}
     for name in names:
         if name in MODEL_NAMES:
-            models[name] = make_pipeline(StandardScaler(), make_model(
-                name, max_epochs=epochs, random_state=random_state))
+            models[name] = make_pipeline(
+                StandardScaler(), make_model(name, max_epochs=epochs, random_state=random_state)
+            )
         elif name == "logistic_regression":
             models[name] = logistic_regression_baseline()
         elif name == "eigenfaces_svm":
@@ -72,13 +73,17 @@ def embedding_models(names, *, n_jobs, memory):
     from facenet_sk import baselines
     from facenet_sk.faces import FaceEmbedding, NearestFaceClassifier
 
-    builders = {"face_embedding": baselines.face_embedding_baseline,
-                "face_embedding_fcnet": baselines.face_embedding_fcnet_baseline,
-                # Every face is someone known here: no threshold, the nearest one names it.
-                "face_embedding_nearest": lambda **embed: make_pipeline(
-                    FaceEmbedding(**embed), NearestFaceClassifier(distance_threshold=None))}
-    return {name: builders[name](n_jobs=n_jobs, memory=memory)
-            for name in names if name in builders}
+    builders = {
+        "face_embedding": baselines.face_embedding_baseline,
+        "face_embedding_fcnet": baselines.face_embedding_fcnet_baseline,
+        # Every face is someone known here: no threshold, the nearest one names it.
+        "face_embedding_nearest": lambda **embed: make_pipeline(
+            FaceEmbedding(**embed), NearestFaceClassifier(distance_threshold=None)
+        ),
+    }
+    return {
+        name: builders[name](n_jobs=n_jobs, memory=memory) for name in names if name in builders
+    }
 
 
 def embedding_curve(models, images, y, **curve):
@@ -91,12 +96,14 @@ def embedding_curve(models, images, y, **curve):
     start = time.perf_counter()
     embeddings = first[:1].fit_transform(images)  # the same FaceEmbedding in every row
     print(f"embeddings of {len(images)} photos: {time.perf_counter() - start:.0f} s", flush=True)
-    return few_shot_curve({name: model[1:] for name, model in models.items()}, embeddings, y,
-                          **curve)
+    return few_shot_curve(
+        {name: model[1:] for name, model in models.items()}, embeddings, y, **curve
+    )
 
 
 def summary_markdown(summary):
     """One row per model, one column per n: 'mean ± std' of test accuracy (balanced in ())."""
+
     def cell(row):
         text = f"{row.test_accuracy_mean:.3f}"
         if row.n_draws > 1:
@@ -105,11 +112,19 @@ def summary_markdown(summary):
 
     summary = summary.assign(
         cell=[cell(r) for r in summary.itertuples()],
-        n=[f"all ({r.n_per_person})" if r.all_photos else str(r.n_per_person)
-           for r in summary.itertuples()])
+        n=[
+            f"all ({r.n_per_person})" if r.all_photos else str(r.n_per_person)
+            for r in summary.itertuples()
+        ],
+    )
     table = summary.pivot(index="model", columns="n", values="cell")
-    order = sorted(table.columns, key=lambda c: (c.startswith("all"), int(c.split()[-1].strip(
-        "()")) if c.startswith("all") else int(c)))
+    order = sorted(
+        table.columns,
+        key=lambda c: (
+            c.startswith("all"),
+            int(c.split()[-1].strip("()")) if c.startswith("all") else int(c),
+        ),
+    )
     models = list(dict.fromkeys(summary["model"]))
     return table.loc[models, order].reset_index().to_markdown(index=False)
 
@@ -120,24 +135,36 @@ def parse_n(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default=os.environ.get("FACENET_SK_LFW", DEFAULT_ROOT),
-                        help="the lfw_deepfunneled folder")
-    parser.add_argument("--synthetic", action="store_true",
-                        help="tiny synthetic faces instead of LFW (a smoke run)")
+    parser.add_argument(
+        "--root",
+        default=os.environ.get("FACENET_SK_LFW", DEFAULT_ROOT),
+        help="the lfw_deepfunneled folder",
+    )
+    parser.add_argument(
+        "--synthetic", action="store_true", help="tiny synthetic faces instead of LFW (a smoke run)"
+    )
     parser.add_argument("--out", default="few_shot_results", help="folder for the results")
     parser.add_argument("--figure", help="also save the figure here (e.g. docs/results/...)")
-    parser.add_argument("--models", default=",".join(ALL_MODELS),
-                        help=f"comma-separated, among {', '.join(ALL_MODELS)}")
+    parser.add_argument(
+        "--models",
+        default=",".join(ALL_MODELS),
+        help=f"comma-separated, among {', '.join(ALL_MODELS)}",
+    )
     parser.add_argument("--epochs", type=int, default=30, help="epochs per network (30)")
     parser.add_argument("--n-per-person", default="1,2,3,5,10,20,all")
     parser.add_argument("--n-draws", type=int, default=5)
     parser.add_argument("--random-state", type=int, default=42, help="split and draws (42)")
-    parser.add_argument("--n-jobs", type=int, default=1,
-                        help="fits (and embedding processes) in parallel")
-    parser.add_argument("--embedding-cache",
-                        help="folder that keeps each photo's embedding between runs")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the rows of the models not run now from OUT/few_shot.csv")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="fits (and embedding processes) in parallel"
+    )
+    parser.add_argument(
+        "--embedding-cache", help="folder that keeps each photo's embedding between runs"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the rows of the models not run now from OUT/few_shot.csv",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     unknown = sorted(set(names) - set(ALL_MODELS))
@@ -151,16 +178,16 @@ def main(argv=None):
     else:
         faces = load_face_folder(args.root, crop=CROP)
         description = f"{args.root}, crop {CROP}"
-    print(f"data: {description}: {len(faces.target_names)} people, {len(faces.target)} images",
-          flush=True)
-    curve = dict(n_per_person=n_per_person, n_draws=args.n_draws,
-                 random_state=args.random_state)
+    print(
+        f"data: {description}: {len(faces.target_names)} people, {len(faces.target)} images",
+        flush=True,
+    )
+    curve = dict(n_per_person=n_per_person, n_draws=args.n_draws, random_state=args.random_state)
     start = time.perf_counter()
     tables = []
     models = pixel_models(names, epochs=args.epochs)
     if models:
-        tables.append(few_shot_curve(models, faces.data, faces.target, n_jobs=args.n_jobs,
-                                     **curve))
+        tables.append(few_shot_curve(models, faces.data, faces.target, n_jobs=args.n_jobs, **curve))
     pretrained = embedding_models(names, n_jobs=args.n_jobs, memory=args.embedding_cache)
     if pretrained:
         tables.append(embedding_curve(pretrained, faces.images, faces.target, **curve))
@@ -180,15 +207,18 @@ def main(argv=None):
     summary = summarize_few_shot(results)
     markdown = summary_markdown(summary)
     print(markdown)
-    print(f"wall time: {elapsed:.0f} s; peak RSS: {peak_mib:.0f} MiB; {os.cpu_count()} CPU(s); "
-          f"networks: {args.epochs} epochs; models run now: {', '.join(names)}")
+    print(
+        f"wall time: {elapsed:.0f} s; peak RSS: {peak_mib:.0f} MiB; {os.cpu_count()} CPU(s); "
+        f"networks: {args.epochs} epochs; models run now: {', '.join(names)}"
+    )
     tmp = csv.with_suffix(".csv.tmp")
     results.to_csv(tmp, index=False)
     os.replace(tmp, csv)
     (out / "few_shot.md").write_text(
         f"Test accuracy ± std over the draws (balanced accuracy), {description}; last run: "
         f"{', '.join(names)} ({args.n_draws} draws, networks {args.epochs} epochs)"
-        f"\n\n{markdown}\n")
+        f"\n\n{markdown}\n"
+    )
     figure = plot_few_shot(results)
     for path in filter(None, [out / "few_shot.png", args.figure]):
         figure.savefig(path, dpi=110)

@@ -24,13 +24,12 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from route_embeddings import DEFAULT_CACHE, route_embeddings
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from facenet_sk.baselines import face_embedding_baseline
-
-from route_embeddings import DEFAULT_CACHE, route_embeddings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 N_PEOPLE, N_PHOTOS, N_DRAWS = 40, 10, 5
@@ -44,27 +43,36 @@ def main(argv=None):
     parser.add_argument("--photos", type=int, default=N_PHOTOS)
     args = parser.parse_args(argv)
     got = route_embeddings(args.root, args.cache)
-    classifiers = {"LogisticRegression()": LogisticRegression(),
-                   "face_embedding_baseline() (C=10)": face_embedding_baseline()["logreg"]}
+    classifiers = {
+        "LogisticRegression()": LogisticRegression(),
+        "face_embedding_baseline() (C=10)": face_embedding_baseline()["logreg"],
+    }
     scores = {name: [] for name in classifiers}
     for seed in range(N_DRAWS):
         rng = np.random.default_rng(seed)
-        people = rng.permutation(np.unique(got.target))[:args.people]
-        rows = np.concatenate([rng.permutation(np.flatnonzero(got.target == p))[:args.photos]
-                               for p in people])
+        people = rng.permutation(np.unique(got.target))[: args.people]
+        rows = np.concatenate(
+            [rng.permutation(np.flatnonzero(got.target == p))[: args.photos] for p in people]
+        )
         # 5 folds: 2 test photos per person and fold with 10 photos each.
         cv = StratifiedKFold(min(5, args.photos), shuffle=True, random_state=seed)
         for name, classifier in classifiers.items():
-            scores[name].append(cross_val_score(clone(classifier), got.embeddings[rows],
-                                                got.target[rows], cv=cv).mean())
-    print(f"{args.root.name}: {args.people} people x {args.photos} photos, {N_DRAWS} draws, "
-          f"{min(5, args.photos)}-fold cross-validation\n")
+            scores[name].append(
+                cross_val_score(
+                    clone(classifier), got.embeddings[rows], got.target[rows], cv=cv
+                ).mean()
+            )
+    print(
+        f"{args.root.name}: {args.people} people x {args.photos} photos, {N_DRAWS} draws, "
+        f"{min(5, args.photos)}-fold cross-validation\n"
+    )
     print("| classifier on the embeddings | accuracy per draw | mean |")
     print("|---|---|---|")
     for name, values in scores.items():
         print(f"| {name} | {' '.join(f'{v:.3f}' for v in values)} | {np.mean(values):.4f} |")
     gap = np.mean(scores["face_embedding_baseline() (C=10)"]) - np.mean(
-        scores["LogisticRegression()"])
+        scores["LogisticRegression()"]
+    )
     print(f"\ngap: {100 * gap:.2f} points")
 
 

@@ -82,15 +82,19 @@ def paste_anywhere(files, out, random_state=0, canvas=(640, 480)):
 
 
 def split(faces):
-    return train_test_split(np.arange(len(faces.target)), test_size=0.25,
-                            stratify=faces.target, random_state=42)
+    return train_test_split(
+        np.arange(len(faces.target)), test_size=0.25, stratify=faces.target, random_state=42
+    )
 
 
 def embedding_scores(faces, embeddings, train, test):
     classifier = face_embedding_baseline()[-1].fit(embeddings[train], faces.target[train])
     predicted = classifier.predict(embeddings[test])
-    return predicted, (predicted == faces.target[test]).mean(), \
-        balanced_accuracy_score(faces.target[test], predicted)
+    return (
+        predicted,
+        (predicted == faces.target[test]).mean(),
+        balanced_accuracy_score(faces.target[test], predicted),
+    )
 
 
 def part_crops(root, embed):
@@ -100,9 +104,12 @@ def part_crops(root, embed):
     seconds = time.perf_counter() - start
     train, test = split(faces)
     _, accuracy, balanced = embedding_scores(faces, embeddings, train, test)
-    print(f"crops: {len(faces.target_names)} people, {len(train)} train / {len(test)} test "
-          f"photos; embeddings {seconds:.0f} s; face_embedding test accuracy {accuracy:.4f}, "
-          f"balanced accuracy {balanced:.4f}", flush=True)
+    print(
+        f"crops: {len(faces.target_names)} people, {len(train)} train / {len(test)} test "
+        f"photos; embeddings {seconds:.0f} s; face_embedding test accuracy {accuracy:.4f}, "
+        f"balanced accuracy {balanced:.4f}",
+        flush=True,
+    )
     return faces, embeddings
 
 
@@ -118,10 +125,13 @@ def part_detected(root, embed, label="detected"):
     missed = n_photos - found
     # A photo without a face found is an error of the whole pipeline.
     n_test = len(test) + missed * len(test) / max(found, 1)
-    print(f"{label}: faces found in {found} of {n_photos} photos ({found / n_photos:.2%}, "
-          f"{n_photos / detect_seconds:.0f} photos/s with detection); face_embedding test "
-          f"accuracy {accuracy:.4f}, balanced accuracy {balanced:.4f} on the photos with a "
-          f"face; {accuracy * len(test) / n_test:.4f} counting misses as errors", flush=True)
+    print(
+        f"{label}: faces found in {found} of {n_photos} photos ({found / n_photos:.2%}, "
+        f"{n_photos / detect_seconds:.0f} photos/s with detection); face_embedding test "
+        f"accuracy {accuracy:.4f}, balanced accuracy {balanced:.4f} on the photos with a "
+        f"face; {accuracy * len(test) / n_test:.4f} counting misses as errors",
+        flush=True,
+    )
     return faces, embeddings
 
 
@@ -137,12 +147,15 @@ def part_anywhere(faces, embeddings, embed, random_state=0):
     truth = np.array([names[name] for name in found.target_names])[found.target]
     predicted = classifier.predict(embed.transform(found.data))
     right = int((predicted == truth).sum())
-    print(f"anywhere: {n} test photos pasted at random places and scales into 640x480 "
-          f"pictures; faces found in {len(truth)} ({len(truth) / n:.2%}, {n / seconds:.1f} "
-          f"photos/s with detection); face_embedding (trained on the 48x48 crops) test "
-          f"accuracy {right / len(truth):.4f} on the photos with a face, {right / n:.4f} "
-          f"counting misses as errors, balanced accuracy "
-          f"{balanced_accuracy_score(truth, predicted):.4f}", flush=True)
+    print(
+        f"anywhere: {n} test photos pasted at random places and scales into 640x480 "
+        f"pictures; faces found in {len(truth)} ({len(truth) / n:.2%}, {n / seconds:.1f} "
+        f"photos/s with detection); face_embedding (trained on the 48x48 crops) test "
+        f"accuracy {right / len(truth):.4f} on the photos with a face, {right / n:.4f} "
+        f"counting misses as errors, balanced accuracy "
+        f"{balanced_accuracy_score(truth, predicted):.4f}",
+        flush=True,
+    )
 
 
 def part_unknown(faces, embeddings, n_known=10, n_draws=5):
@@ -154,9 +167,9 @@ def part_unknown(faces, embeddings, n_known=10, n_draws=5):
         known = rng.choice(people, n_known, replace=False)
         is_known = np.isin(faces.target, known)
         idx_known = np.flatnonzero(is_known)
-        train, test_known = train_test_split(idx_known, test_size=0.25,
-                                             stratify=faces.target[idx_known],
-                                             random_state=42)
+        train, test_known = train_test_split(
+            idx_known, test_size=0.25, stratify=faces.target[idx_known], random_state=42
+        )
         test_unknown = np.flatnonzero(~is_known)
         for threshold in THRESHOLDS:
             model = NearestFaceClassifier(distance_threshold=threshold)
@@ -164,8 +177,9 @@ def part_unknown(faces, embeddings, n_known=10, n_draws=5):
             named = (model.predict(embeddings[test_known]) == faces.target[test_known]).mean()
             rejected = (model.predict(embeddings[test_unknown]) == model.unknown_label_).mean()
             rows[threshold].append((named, rejected))
-    print(f"unknown: {n_known} known people, {len(people) - n_known} unknown, "
-          f"{n_draws} draws (mean)")
+    print(
+        f"unknown: {n_known} known people, {len(people) - n_known} unknown, {n_draws} draws (mean)"
+    )
     print("| distance_threshold | known photos named correctly | unknown photos rejected |")
     print("|--:|--:|--:|")
     for threshold, values in rows.items():
@@ -179,16 +193,16 @@ def main(argv=None):
     parser.add_argument("--root", default=str(DEFAULT_ROOT))
     parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--cache", help="folder that keeps the embeddings between runs")
-    parser.add_argument("--smoke", action="store_true",
-                        help="4 people x 8 photos: checks that the script runs")
+    parser.add_argument(
+        "--smoke", action="store_true", help="4 people x 8 photos: checks that the script runs"
+    )
     args = parser.parse_args(argv)
     parts = args.parts.split(",")
     embed = FaceEmbedding(n_jobs=2, memory=args.cache)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="own-photos-") as tmp:
         root = small_copy(args.root, Path(tmp) / "lfw", 4, 8) if args.smoke else Path(args.root)
-        crops = part_crops(root, embed) if {"crops", "anywhere", "unknown"} & set(parts) \
-            else None
+        crops = part_crops(root, embed) if {"crops", "anywhere", "unknown"} & set(parts) else None
         if "detected" in parts:
             part_detected(root, embed)
         if "anywhere" in parts:

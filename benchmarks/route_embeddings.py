@@ -40,11 +40,17 @@ def route_embeddings(root, cache=DEFAULT_CACHE, n_jobs=1, keep_chips=False):
             return Bunch(**{k: stored[k] for k in stored.files})
     start = time.perf_counter()
     faces = load_face_folder(root, detect=True, n_jobs=n_jobs)
-    embeddings = FaceEmbedding(framing="dlib", n_jobs=n_jobs,
-                               memory=Path(cache) / "embeddings").fit_transform(faces.chips)
-    result = Bunch(embeddings=embeddings, target=faces.target,
-                   target_names=np.asarray(faces.target_names), filenames=faces.filenames,
-                   skipped=faces.skipped, seconds=np.float64(time.perf_counter() - start))
+    embeddings = FaceEmbedding(
+        framing="dlib", n_jobs=n_jobs, memory=Path(cache) / "embeddings"
+    ).fit_transform(faces.chips)
+    result = Bunch(
+        embeddings=embeddings,
+        target=faces.target,
+        target_names=np.asarray(faces.target_names),
+        filenames=faces.filenames,
+        skipped=faces.skipped,
+        seconds=np.float64(time.perf_counter() - start),
+    )
     Path(cache).mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.stem + f".{os.getpid()}.partial.npz")
     np.savez(partial, **result)
@@ -62,8 +68,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for root in args.roots:
         got = route_embeddings(root, args.cache, args.n_jobs)
-        print(f"{root.name}: {len(got.target)} faces of {len(got.target_names)} people, "
-              f"{len(got.skipped)} photos without a face, {float(got.seconds):.0f} s")
+        print(
+            f"{root.name}: {len(got.target)} faces of {len(got.target_names)} people, "
+            f"{len(got.skipped)} photos without a face, {float(got.seconds):.0f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from route_embeddings import DEFAULT_CACHE, route_embeddings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -47,14 +46,18 @@ def dlib_route(root, cache):
 
         detector, landmarks, network = face_detector(), shape_predictor(), face_recognizer()
         paths, embeddings = [], []
-        files = sorted(f for person in sorted(Path(root).iterdir()) if person.is_dir()
-                       for f in sorted(person.iterdir()) if f.suffix.lower() == ".jpg")
+        files = sorted(
+            f
+            for person in sorted(Path(root).iterdir())
+            if person.is_dir()
+            for f in sorted(person.iterdir())
+            if f.suffix.lower() == ".jpg"
+        )
         for file in files:
             photo = np.asarray(Image.open(file).convert("RGB"))
             boxes = sorted(detector(photo, 1), key=lambda box: -box.area())
             if boxes:
-                chip = dlib.get_face_chip(photo, landmarks(photo, boxes[0]), size=150,
-                                          padding=0.25)
+                chip = dlib.get_face_chip(photo, landmarks(photo, boxes[0]), size=150, padding=0.25)
                 paths.append(str(file))
                 embeddings.append(np.array(network.compute_face_descriptor(chip)))
         Path(cache).mkdir(parents=True, exist_ok=True)
@@ -73,8 +76,9 @@ def make_pairs(people_of, rng, per_fold=PAIRS_PER_FOLD, n_folds=N_FOLDS):
     rows = []
     for fold, members in enumerate(np.array_split(people, n_folds)):
         photos = {p: np.flatnonzero(people_of == p) for p in members}
-        matched = [(i, j) for p in members for a, i in enumerate(photos[p])
-                   for j in photos[p][a + 1:]]
+        matched = [
+            (i, j) for p in members for a, i in enumerate(photos[p]) for j in photos[p][a + 1 :]
+        ]
         for k in rng.choice(len(matched), per_fold, replace=False):
             rows.append((fold, *matched[k], 1))
         seen = set()
@@ -108,11 +112,19 @@ def ten_fold_accuracy(embeddings, pairs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--roots", type=Path, nargs="+",
-                        default=[SHARED / "lfw_deepfunneled", SHARED / "lfw_more_people"])
+    parser.add_argument(
+        "--roots",
+        type=Path,
+        nargs="+",
+        default=[SHARED / "lfw_deepfunneled", SHARED / "lfw_more_people"],
+    )
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--pairs-per-fold", type=int, default=PAIRS_PER_FOLD,
-                        help="matched (and as many mismatched) pairs per fold")
+    parser.add_argument(
+        "--pairs-per-fold",
+        type=int,
+        default=PAIRS_PER_FOLD,
+        help="matched (and as many mismatched) pairs per fold",
+    )
     parser.add_argument("--folds", type=int, default=N_FOLDS)
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -128,22 +140,30 @@ def main(argv=None):
     documented = np.stack([ours[f] for f in files])
     dlib_own = np.stack([theirs[f] for f in files])
     difference = np.abs(documented - dlib_own).max()
-    print(f"{len(files)} photos with a face in both routes ({only} in one only), "
-          f"{len(set(people_of))} people, {len(pairs)} pairs in {args.folds} folds; largest "
-          f"coordinate difference between the routes' embeddings {difference:.2g}; "
-          f"{time.perf_counter() - start:.0f} s\n")
+    print(
+        f"{len(files)} photos with a face in both routes ({only} in one only), "
+        f"{len(set(people_of))} people, {len(pairs)} pairs in {args.folds} folds; largest "
+        f"coordinate difference between the routes' embeddings {difference:.2g}; "
+        f"{time.perf_counter() - start:.0f} s\n"
+    )
     print(f"| route | accuracy (mean ± std of {args.folds} folds) |")
     print("|---|---|")
     results = {}
-    for name, embeddings in (("dlib's own (get_face_chip 150, padding 0.25)", dlib_own),
-                             (("documented (load_face_folder(detect=True).chips, "
-                               "FaceEmbedding(framing='dlib'))"), documented)):
+    for name, embeddings in (
+        ("dlib's own (get_face_chip 150, padding 0.25)", dlib_own),
+        (
+            ("documented (load_face_folder(detect=True).chips, FaceEmbedding(framing='dlib'))"),
+            documented,
+        ),
+    ):
         scores = ten_fold_accuracy(embeddings, pairs)
         results[name] = scores
         print(f"| {name} | {100 * scores.mean():.2f} % ± {100 * scores.std():.2f} |")
     gap = np.subtract(*results.values())
-    print(f"\ndifference per fold (dlib's - documented, points): "
-          f"{', '.join(f'{100 * g:+.2f}' for g in gap)}; mean {100 * gap.mean():+.2f}")
+    print(
+        f"\ndifference per fold (dlib's - documented, points): "
+        f"{', '.join(f'{100 * g:+.2f}' for g in gap)}; mean {100 * gap.mean():+.2f}"
+    )
 
 
 if __name__ == "__main__":

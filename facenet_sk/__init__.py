@@ -7,7 +7,7 @@ GridSearchCV compare them like any other estimator.
 
 import importlib
 
-from ._version import __version__
+from ._version import __version__ as __version__
 
 # Public names and the module defining each. They are imported on first use
 # (PEP 562), so that ``import facenet_sk.cli`` and ``facenet-sk --help`` do

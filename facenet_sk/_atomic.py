@@ -29,8 +29,9 @@ def check_output_dir(out_dir):
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OSError(f"cannot create output folder {str(out_dir)!r}: {exc.strerror or exc}") \
-            from exc
+        raise OSError(
+            f"cannot create output folder {str(out_dir)!r}: {exc.strerror or exc}"
+        ) from exc
     if not os.access(out_dir, os.W_OK):
         raise PermissionError(f"output folder {str(out_dir)!r} is not writable")
     return out_dir
@@ -46,8 +47,13 @@ def _digest(path):
 
 def _plain_name(name):
     """True for the name of a visible file directly in the folder (no path, no '..')."""
-    return (isinstance(name, str) and name == Path(name).name and name not in ("", ".", "..")
-            and not name.startswith(".") and "\\" not in name)
+    return (
+        isinstance(name, str)
+        and name == Path(name).name
+        and name not in ("", ".", "..")
+        and not name.startswith(".")
+        and "\\" not in name
+    )
 
 
 def read_manifest(out_dir):
@@ -67,16 +73,23 @@ def read_manifest(out_dir):
         return {}
     if not isinstance(files, dict):
         return {}
-    return {name: digest for name, digest in files.items()
-            if _plain_name(name) and isinstance(digest, str)}
+    return {
+        name: digest
+        for name, digest in files.items()
+        if _plain_name(name) and isinstance(digest, str)
+    }
 
 
 def is_recorded(out_dir, name, manifest=None):
     """True when ``out_dir/name`` is a regular file that still holds what was recorded."""
     manifest = read_manifest(out_dir) if manifest is None else manifest
     path = Path(out_dir) / name
-    return (name in manifest and not path.is_symlink() and path.is_file()
-            and _digest(path) == manifest[name])
+    return (
+        name in manifest
+        and not path.is_symlink()
+        and path.is_file()
+        and _digest(path) == manifest[name]
+    )
 
 
 def _write_manifest(folder, files):
@@ -116,8 +129,11 @@ def staged_directory(out_dir):
         # Earlier entries stay while their files are there: a run stopped between
         # writing and clearing up leaves nothing unrecorded, and a file changed
         # since is known as such (remove_recorded leaves it alone).
-        kept = {name: digest for name, digest in read_manifest(out_dir).items()
-                if name not in written and (out_dir / name).exists()}
+        kept = {
+            name: digest
+            for name, digest in read_manifest(out_dir).items()
+            if name not in written and (out_dir / name).exists()
+        }
         for name in written:
             os.replace(tmp / name, out_dir / name)
         _write_manifest(out_dir, {**kept, **written})
@@ -137,8 +153,7 @@ def foreign_files(out_dir):
         return unrecorded, changed
     for path in sorted(out_dir.iterdir()):
         name = path.name
-        if name == MANIFEST or name.startswith(_PARTIAL_PREFIX) \
-                or name.startswith(f"{MANIFEST}."):
+        if name == MANIFEST or name.startswith(_PARTIAL_PREFIX) or name.startswith(f"{MANIFEST}."):
             continue
         if name not in manifest:
             unrecorded.append(name)

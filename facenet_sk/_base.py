@@ -20,14 +20,25 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (check_consistent_length, check_is_fitted, column_or_1d,
-                                      validate_data)
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._augment import FlipShift
 from ._batches import TensorDataset
 from ._malloc import reuse_freed_memory
-from ._net import (CRITERION, SkorchNet, build_net, optimizer_class, resolve_device,
-                   set_validation, torch_threads)
+from ._net import (
+    CRITERION,
+    SkorchNet,
+    build_net,
+    optimizer_class,
+    resolve_device,
+    set_validation,
+    torch_threads,
+)
 from ._params import check_routed_args, declared_init
 from ._precision import autocast_dtype
 from ._predict import predict_proba
@@ -102,7 +113,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             for prefix, attr in _ROUTES.items():
                 routed = getattr(self, attr, None)
                 # A wrong value is fit's to report, not get_params's.
-                for key, value in (routed.items() if isinstance(routed, dict) else ()):
+                for key, value in routed.items() if isinstance(routed, dict) else ():
                     params[f"{prefix}{key}"] = value
         return params
 
@@ -127,7 +138,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         for key in list(params):
             for prefix, attr in _ROUTES.items():
                 if key.startswith(prefix):
-                    routed.setdefault(attr, {})[key[len(prefix):]] = params.pop(key)
+                    routed.setdefault(attr, {})[key[len(prefix) :]] = params.pop(key)
         super().set_params(**params)
         for attr, values in routed.items():
             current = getattr(self, attr)
@@ -144,14 +155,24 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         X, image_shape = _flatten_images(X)
         if getattr(X, "ndim", 2) > 2:
             images = f" or images of shape {self.image_shape_}" if self.image_shape_ else ""
-            raise ValueError(f"X has shape {tuple(X.shape)}, but {type(self).__name__} takes "
-                             f"rows of {self.n_features_in_} features{images}")
-        if image_shape is not None and self.image_shape_ is not None \
-                and image_shape != self.image_shape_:
-            raise ValueError(f"X has images of shape {image_shape}, but {type(self).__name__} "
-                             f"was fitted on images of shape {self.image_shape_}")
-        return _writeable(validate_data(self, X, reset=False, dtype=np.float32,
-                                        ensure_all_finite=ensure_all_finite))
+            raise ValueError(
+                f"X has shape {tuple(X.shape)}, but {type(self).__name__} takes "
+                f"rows of {self.n_features_in_} features{images}"
+            )
+        if (
+            image_shape is not None
+            and self.image_shape_ is not None
+            and image_shape != self.image_shape_
+        ):
+            raise ValueError(
+                f"X has images of shape {image_shape}, but {type(self).__name__} "
+                f"was fitted on images of shape {self.image_shape_}"
+            )
+        return _writeable(
+            validate_data(
+                self, X, reset=False, dtype=np.float32, ensure_all_finite=ensure_all_finite
+            )
+        )
 
     def _check_X_y(self, X, y, *, classes=None, reset=True):
         """Validate training data.
@@ -179,8 +200,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if given is not None and given != wanted:
                 raise ValueError(f"X has images of shape {given}, but image_shape={wanted}")
             if math.prod(wanted) != n_features:
-                raise ValueError(f"image_shape={wanted} needs {math.prod(wanted)} features, "
-                                 f"but X has {n_features}")
+                raise ValueError(
+                    f"image_shape={wanted} needs {math.prod(wanted)} features, "
+                    f"but X has {n_features}"
+                )
             return wanted
         shape = given or _infer_image_shape(n_features)
         if shape is None and self._needs_image_shape:
@@ -194,8 +217,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _encode_y(self, y, classes=None):
         y = _numeric_object_labels(y)
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y if classes is None else _numeric_object_labels(
-            np.asarray(classes)))
+        encoder = LabelEncoder().fit(
+            y if classes is None else _numeric_object_labels(np.asarray(classes))
+        )
         if len(encoder.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
@@ -223,10 +247,12 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         mean, _, spread = channel_stats(X_valid, len(self.input_mean_))
         train_spread = self._input_spread
         off = np.abs(mean - self.input_mean_) > _VALID_MEAN_TOLERANCE * np.maximum(
-            train_spread, np.finfo(np.float32).eps)
+            train_spread, np.finfo(np.float32).eps
+        )
         ratio = (spread + 1e-12) / (train_spread + 1e-12)
-        off |= (train_spread > 0) & ((ratio > _VALID_SCALE_TOLERANCE)
-                                     | (ratio < 1 / _VALID_SCALE_TOLERANCE))
+        off |= (train_spread > 0) & (
+            (ratio > _VALID_SCALE_TOLERANCE) | (ratio < 1 / _VALID_SCALE_TOLERANCE)
+        )
         if off.any():
             raise ValueError(
                 "X_valid is not on the scale of X: mean per channel "
@@ -249,8 +275,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             X_valid = self._check_X(X_valid)
             y_valid = np.asarray(y_valid)
             if len(y_valid) != len(X_valid):
-                raise ValueError(f"X_valid has {len(X_valid)} samples but y_valid has "
-                                 f"{len(y_valid)}")
+                raise ValueError(
+                    f"X_valid has {len(X_valid)} samples but y_valid has {len(y_valid)}"
+                )
             self._check_valid_like_train(X_valid)
             return X, y, X_valid, self._encode_known(y_valid, "y_valid", "y")
         if y_valid is not None:
@@ -262,8 +289,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         try:
             train, valid = next(splitter.split(X, y))
         except ValueError as exc:
-            raise ValueError(f"early_stopping cannot split off validation_fraction="
-                             f"{self.validation_fraction} of {len(y)} samples: {exc}") from exc
+            raise ValueError(
+                f"early_stopping cannot split off validation_fraction="
+                f"{self.validation_fraction} of {len(y)} samples: {exc}"
+            ) from exc
         return X[train], y[train], X[valid], y[valid]
 
     # ----------------------------------------------------------------- fit
@@ -353,13 +382,19 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         X, y, X_valid, y_valid = self._validation_data(X, y, X_valid, y_valid, seed)
         device = self.net_.device if continuing else resolve_device(self.device)
         train = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
-        valid = None if X_valid is None else TensorDataset(torch.from_numpy(X_valid),
-                                                           torch.from_numpy(y_valid))
+        valid = (
+            None
+            if X_valid is None
+            else TensorDataset(torch.from_numpy(X_valid), torch.from_numpy(y_valid))
+        )
         # fork_rng keeps the caller's global torch RNG untouched while the
         # seed fixes weight initialisation and dropout masks.
         forked = [] if device == "cpu" else None
-        with torch_threads(self.n_threads), reuse_freed_memory(), \
-                torch.random.fork_rng(devices=forked):
+        with (
+            torch_threads(self.n_threads),
+            reuse_freed_memory(),
+            torch.random.fork_rng(devices=forked),
+        ):
             torch.manual_seed(seed)
             if continuing:
                 net = self.net_
@@ -392,23 +427,32 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _make_net(self, y, device, seed, valid):
         """The skorch net for encoded training labels ``y`` and a validation set."""
         n_classes = len(self.classes_)
-        stats = ((self.input_mean_, self.input_scale_) if self.input_scaling == "channel"
-                 else None)
-        module = self._module(self.n_features_in_, n_classes, self.image_shape_,
-                              input_stats=stats)
+        stats = (self.input_mean_, self.input_scale_) if self.input_scaling == "channel" else None
+        module = self._module(self.n_features_in_, n_classes, self.image_shape_, input_stats=stats)
         criterion_weight = None
         if self.class_weight is not None:
-            weights = compute_class_weight(self.class_weight, classes=self.classes_,
-                                           y=self.classes_[y])
+            weights = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=self.classes_[y]
+            )
             criterion_weight = torch.as_tensor(weights, dtype=torch.float32)
         transform = None
         if self.augment:
             if self.image_shape_ is None:
-                raise ValueError("augment=True needs images: X is not a square RGB image and "
-                                 "image_shape is not set")
+                raise ValueError(
+                    "augment=True needs images: X is not a square RGB image and "
+                    "image_shape is not set"
+                )
             transform = FlipShift(self.image_shape_, seed=seed)
-        return build_net(self, module, n_classes=n_classes, device=device, seed=seed,
-                         valid=valid, criterion_weight=criterion_weight, transform=transform)
+        return build_net(
+            self,
+            module,
+            n_classes=n_classes,
+            device=device,
+            seed=seed,
+            valid=valid,
+            criterion_weight=criterion_weight,
+            transform=transform,
+        )
 
     # ---------------------------------------------------------- weights
     def save_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None):
@@ -439,8 +483,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        self.net_.save_params(f_params=f_params, f_optimizer=f_optimizer,
-                              f_criterion=f_criterion, f_history=f_history)
+        self.net_.save_params(
+            f_params=f_params, f_optimizer=f_optimizer, f_criterion=f_criterion, f_history=f_history
+        )
 
     def load_params(self, f_params=None, f_optimizer=None, f_criterion=None, f_history=None):
         """Load what :meth:`save_params` saved into this fitted or initialized model.
@@ -455,13 +500,15 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         check_is_fitted(self)
-        self.net_.load_params(f_params=f_params, f_optimizer=f_optimizer,
-                              f_criterion=f_criterion, f_history=f_history)
+        self.net_.load_params(
+            f_params=f_params, f_optimizer=f_optimizer, f_criterion=f_criterion, f_history=f_history
+        )
         standardize = getattr(self.net_.module_, "standardize", None)
         if standardize is not None:  # the loaded statistics are the model's now
             self.input_mean_, self.input_scale_ = (
                 tensor.detach().cpu().numpy().astype(np.float64)
-                for tensor in (standardize.mean, standardize.scale))
+                for tensor in (standardize.mean, standardize.scale)
+            )
         self.history_ = self.net_.history
         self.n_epochs_ = len(self.net_.history)
         return self
@@ -516,8 +563,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._check_X(X)
         with torch_threads(self.n_threads):
-            return predict_proba(self.net_.module_, torch.from_numpy(X), self.net_.batch_size,
-                                 self.net_.device, getattr(self.net_, "autocast_dtype", None))
+            return predict_proba(
+                self.net_.module_,
+                torch.from_numpy(X),
+                self.net_.batch_size,
+                self.net_.device,
+                getattr(self.net_, "autocast_dtype", None),
+            )
 
     def predict(self, X):
         """Predicted labels, taken from ``classes_``.
@@ -579,20 +631,33 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 def _flatten_images(X):
     """Flatten (n, H, W, C) images row-major; return (X, (H, W, C) or None)."""
     # (n, s, s) with s wider than any colour axis: square grey images.
-    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 3 \
-            and X.shape[1] == X.shape[2] > 4:
+    if (
+        hasattr(X, "ndim")
+        and not hasattr(X, "columns")
+        and X.ndim == 3
+        and X.shape[1] == X.shape[2] > 4
+    ):
         raise ValueError(
             f"X has shape {tuple(X.shape)}: grey images without a colour axis. The networks "
-            "take RGB images (n, height, width, 3): give np.repeat(X[..., None], 3, axis=-1)")
+            "take RGB images (n, height, width, 3): give np.repeat(X[..., None], 3, axis=-1)"
+        )
     # (n, 1 or 3, s, s) with s wider than any colour axis: square images, channels first.
-    if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4 \
-            and X.shape[1] in (1, 3) and X.shape[2] == X.shape[3] > 4:
+    if (
+        hasattr(X, "ndim")
+        and not hasattr(X, "columns")
+        and X.ndim == 4
+        and X.shape[1] in (1, 3)
+        and X.shape[2] == X.shape[3] > 4
+    ):
         raise ValueError(
             f"X has shape {tuple(X.shape)}: channels first, PyTorch's layout. The networks "
-            "take channels last (n, height, width, channels): give np.moveaxis(X, 1, -1)")
+            "take channels last (n, height, width, channels): give np.moveaxis(X, 1, -1)"
+        )
     if hasattr(X, "ndim") and not hasattr(X, "columns") and X.ndim == 4:
-        return (np.asarray(X).reshape(len(X), math.prod(X.shape[1:])),
-                tuple(int(s) for s in X.shape[1:]))
+        return (
+            np.asarray(X).reshape(len(X), math.prod(X.shape[1:])),
+            tuple(int(s) for s in X.shape[1:]),
+        )
     return X, None
 
 
@@ -601,7 +666,7 @@ def _numeric_object_labels(y):
 
     scikit-learn calls such labels of "unknown" type; strings stay as they are.
     """
-    if getattr(y, "dtype", None) == object and all(isinstance(v, Real) for v in np.ravel(y)):
+    if str(getattr(y, "dtype", "")) == "object" and all(isinstance(v, Real) for v in np.ravel(y)):
         return np.asarray(np.asarray(y).tolist())
     return y
 
@@ -630,18 +695,23 @@ def _warn_if_standardized_per_feature(X):
     """
     total, squares = np.zeros(X.shape[1]), np.zeros(X.shape[1])
     for start in range(0, len(X), 256):  # no float64 copy of the whole of X
-        block = X[start:start + 256].astype(np.float64)
+        block = X[start : start + 256].astype(np.float64)
         total += block.sum(axis=0)
-        squares += (block ** 2).sum(axis=0)
+        squares += (block**2).sum(axis=0)
     mean = total / len(X)
-    std = np.sqrt(np.maximum(squares / len(X) - mean ** 2, 0))
+    std = np.sqrt(np.maximum(squares / len(X) - mean**2, 0))
     varying = std > 1e-6
-    if varying.sum() > 1 and np.abs(mean[varying]).max() < 1e-3 \
-            and np.abs(std[varying] - 1).max() < 1e-3:
+    if (
+        varying.sum() > 1
+        and np.abs(mean[varying]).max() < 1e-3
+        and np.abs(std[varying] - 1).max() < 1e-3
+    ):
         warnings.warn(
             "augment=True on input standardized feature by feature (e.g. a StandardScaler "
             "before the network): flips and shifts then move standardized values, not faces, "
             "which usually lowers accuracy. Give the network the images (its own "
             "input_scaling='channel' standardizes after augmenting), or put "
             "facenet_sk.preprocessing.ChannelStandardScaler in front instead.",
-            AugmentationWarning, stacklevel=4)
+            AugmentationWarning,
+            stacklevel=4,
+        )

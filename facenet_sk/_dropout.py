@@ -83,8 +83,9 @@ def dropout_noise(like, p):
 
 def _dense(x):
     """Whether ``x``'s strides cover its elements exactly once (contiguous or channels-last)."""
-    return x.is_contiguous() or (x.dim() == 4 and x.is_contiguous(
-        memory_format=torch.channels_last))
+    return x.is_contiguous() or (
+        x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
+    )
 
 
 class Dropout(nn.Dropout):
@@ -118,8 +119,14 @@ class Dropout(nn.Dropout):
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
-        if (x.device.type != "cpu" or x.dtype not in _DTYPES or self.inplace or self.p == 1
-                or not _dense(x) or not get_config()["fast_dropout"]):
+        if (
+            x.device.type != "cpu"
+            or x.dtype not in _DTYPES
+            or self.inplace
+            or self.p == 1
+            or not _dense(x)
+            or not get_config()["fast_dropout"]
+        ):
             return super().forward(x)
         # As PyTorch's own: autograd saves the noise and multiplies the gradient by it.
         return x * dropout_noise(x, self.p)

@@ -88,8 +88,8 @@ def _glibc():
         return None
     try:
         libc = ctypes.CDLL(None)
-        libc.gnu_get_libc_version  # only glibc has it
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+        names = ("gnu_get_libc_version", "mallopt", "malloc_trim")  # the first: glibc only
+        return libc if all(hasattr(libc, name) for name in names) else None
     except (OSError, AttributeError):
         return None
 

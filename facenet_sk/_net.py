@@ -129,8 +129,11 @@ def _fused_optimizer_params(optimizer, device, given):
     CPU. Not when the user's ``optimizer_params`` choose an implementation
     (``fused`` or ``foreach``), nor while the ``fused_adam`` switch is off.
     """
-    if (optimizer not in (torch.optim.Adam, torch.optim.AdamW)
-            or {"fused", "foreach"} & set(given) or not get_config()["fused_adam"]):
+    if (
+        optimizer not in (torch.optim.Adam, torch.optim.AdamW)
+        or {"fused", "foreach"} & set(given)
+        or not get_config()["fused_adam"]
+    ):
         return {}
     kind = torch.device(device).type
     major, minor = (int(part) for part in torch.__version__.split(".")[:2])
@@ -141,8 +144,7 @@ def _silent(*args, **kwargs):
     """A sink that drops skorch's messages when the estimator is not verbose."""
 
 
-def build_net(estimator, module, *, n_classes, device, seed, valid, criterion_weight,
-              transform):
+def build_net(estimator, module, *, n_classes, device, seed, valid, criterion_weight, transform):
     """The skorch net that trains ``module`` with ``estimator``'s hyper-parameters.
 
     ``estimator``'s hyper-parameters are read as they are (checked by its
@@ -152,8 +154,10 @@ def build_net(estimator, module, *, n_classes, device, seed, valid, criterion_we
     """
     optimizer = optimizer_class(estimator.optimizer)
     given = estimator.optimizer_params or {}
-    routed = {f"optimizer__{k}": v for k, v in
-              {**_fused_optimizer_params(optimizer, device, given), **given}.items()}
+    routed = {
+        f"optimizer__{k}": v
+        for k, v in {**_fused_optimizer_params(optimizer, device, given), **given}.items()
+    }
     if estimator.weight_decay:
         routed["optimizer__weight_decay"] = float(estimator.weight_decay)
     routed.update({f"criterion__{k}": v for k, v in (estimator.criterion_params or {}).items()})
@@ -161,9 +165,17 @@ def build_net(estimator, module, *, n_classes, device, seed, valid, criterion_we
     verbose = int(estimator.verbose)
     scoring = [("train_acc", BatchAccuracy("train_acc", on_train=True))]
     if estimator.early_stopping:
-        scoring.append(("early_stopping", EarlyStopping(
-            monitor="valid_loss", patience=int(estimator.n_iter_no_change), load_best=True,
-            sink=print if verbose else _silent)))
+        scoring.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_loss",
+                    patience=int(estimator.n_iter_no_change),
+                    load_best=True,
+                    sink=print if verbose else _silent,
+                ),
+            )
+        )
     if verbose >= 2:
         scoring.append(("progress_bar", ProgressBar()))
     return SkorchNet(

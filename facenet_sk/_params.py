@@ -90,8 +90,13 @@ class PositiveInts(_Rule):
         return all(_is_int(v) and v >= 1 for v in values)
 
     def __str__(self):
-        size = (f"{self.length} " if self.length is not None
-                else "" if self.allow_empty else "one or more ")
+        size = (
+            f"{self.length} "
+            if self.length is not None
+            else ""
+            if self.allow_empty
+            else "one or more "
+        )
         return f"a sequence of {size}integers >= 1 (tuple, list or 1-d array)"
 
 
@@ -155,8 +160,9 @@ class Param:
 
     def docstring(self):
         """The parameter's entry in a numpydoc "Parameters" section (4-space indented)."""
-        body = textwrap.fill(" ".join(self.doc.split()), width=88, initial_indent=" " * 8,
-                             subsequent_indent=" " * 8)
+        body = textwrap.fill(
+            " ".join(self.doc.split()), width=88, initial_indent=" " * 8, subsequent_indent=" " * 8
+        )
         return f"    {self.name} : {self.type_doc}, default={self.default!r}\n{body}"
 
 
@@ -184,11 +190,11 @@ def declared_init(params):
     >>> str(inspect.signature(init))
     '(self, a=1, *, b=None)'
     """
-    kinds = {True: inspect.Parameter.POSITIONAL_OR_KEYWORD,
-             False: inspect.Parameter.KEYWORD_ONLY}
+    kinds = {True: inspect.Parameter.POSITIONAL_OR_KEYWORD, False: inspect.Parameter.KEYWORD_ONLY}
     signature = inspect.Signature(
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        + [inspect.Parameter(p.name, kinds[p.positional], default=p.default) for p in params])
+        + [inspect.Parameter(p.name, kinds[p.positional], default=p.default) for p in params]
+    )
 
     def __init__(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs)
@@ -211,21 +217,27 @@ def check_routed_args(estimator, optimizer, criterion):
     hyper-parameter sets.
     """
 
-    for attr, target, owned in (("optimizer_params", optimizer, _OWNED_OPTIMIZER_ARGS),
-                                ("criterion_params", criterion, _OWNED_CRITERION_ARGS)):
+    for attr, target, owned in (
+        ("optimizer_params", optimizer, _OWNED_OPTIMIZER_ARGS),
+        ("criterion_params", criterion, _OWNED_CRITERION_ARGS),
+    ):
         given = getattr(estimator, attr) or {}
         prefix = attr.split("_")[0]
         for key in given:
             if not isinstance(key, str):
                 raise ValueError(f"{attr} keys must be argument names, got {key!r}")
             if key in owned:
-                instead = (f"set {owned[key]}= instead" if owned[key]
-                           else "the network's parameters are given by fit")
+                instead = (
+                    f"set {owned[key]}= instead"
+                    if owned[key]
+                    else "the network's parameters are given by fit"
+                )
                 raise ValueError(f"{prefix}__{key} cannot be set through {attr}: {instead}")
         accepted = inspect.signature(target).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
         unknown = sorted(k for k in given if k not in accepted)
         if unknown and not takes_any:
             names = sorted(k for k in accepted if k not in owned and k != "self")
-            raise ValueError(f"{target.__name__} takes no argument(s) {unknown} "
-                             f"({prefix}__*); it takes {names}")
+            raise ValueError(
+                f"{target.__name__} takes no argument(s) {unknown} ({prefix}__*); it takes {names}"
+            )

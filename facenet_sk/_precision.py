@@ -67,7 +67,9 @@ def autocast_dtype(precision, device):
         supported = False
     if precision == "bfloat16":
         if kind not in ("cpu", "cuda") or (kind == "cuda" and not supported):
-            raise ValueError(f"precision='bfloat16' is not supported on device {str(device)!r}; "
-                             "use 'float32' or 'auto'")
+            raise ValueError(
+                f"precision='bfloat16' is not supported on device {str(device)!r}; "
+                "use 'float32' or 'auto'"
+            )
         return torch.bfloat16
     return torch.bfloat16 if supported else None

@@ -55,18 +55,23 @@ def predict_proba(module, X, batch_size, device="cpu", autocast_dtype=None):
         raise RuntimeError(
             "the network is in training mode, so it would predict with dropout and batch "
             "statistics and change its running statistics; fit leaves it in evaluation mode: "
-            "call net_.module_.eval() after training it by hand")
+            "call net_.module_.eval() after training it by hand"
+        )
     outputs = []
     # A CNN's activations take tens of MB a batch (see reuse_freed_memory); a
     # fully connected network's a few KB a row, which malloc's heap serves
     # anyway, and trimming it after the call would cost the next one.
     convolutional = any(isinstance(layer, nn.Conv2d) for layer in module.modules())
-    autocast = torch.autocast(torch.device(device).type, dtype=autocast_dtype,
-                              enabled=autocast_dtype is not None)
-    with reuse_freed_memory() if convolutional else contextlib.nullcontext(), \
-            torch.inference_mode(), autocast:
+    autocast = torch.autocast(
+        torch.device(device).type, dtype=autocast_dtype, enabled=autocast_dtype is not None
+    )
+    with (
+        reuse_freed_memory() if convolutional else contextlib.nullcontext(),
+        torch.inference_mode(),
+        autocast,
+    ):
         for start in range(0, len(X), batch_size):
-            logits = module(X[start:start + batch_size].to(device))
+            logits = module(X[start : start + batch_size].to(device))
             outputs.append(torch.softmax(logits.float(), dim=-1).cpu())
         if not outputs:  # no rows: ask the module for its width
             width = module(X.new_zeros((1, *X.shape[1:])).to(device)).shape[1]
@@ -81,5 +86,6 @@ def predict_proba(module, X, batch_size, device="cpu", autocast_dtype=None):
         raise NonFiniteOutputError(
             f"the network's output for row {row} of X is not finite: its values (up to "
             f"{largest:.3g} in absolute value) overflow float32 arithmetic; scale X (e.g. "
-            "input_scaling='channel' or a StandardScaler)")
+            "input_scaling='channel' or a StandardScaler)"
+        )
     return proba

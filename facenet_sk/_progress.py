@@ -67,15 +67,15 @@ class EpochTable(PrintLog):
 def _clock(seconds):
     seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else \
-        f"{rest // 60}:{rest % 60:02d}"
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 class FitProgress(Callback):
     """A line before every fit of a search: fit k of N, time elapsed, time left.
 
     One instance is shared by every clone of the estimator (cloned or
-    deep-copied, it stays itself), so it counts the fits of a sequential :class:`~sklearn.model_selection.GridSearchCV`.
+    deep-copied, it stays itself), so it counts the fits of a sequential
+    :class:`~sklearn.model_selection.GridSearchCV`.
     The estimate of the time left is the mean time of the finished fits
     times the fits still to come.
 
@@ -119,8 +119,11 @@ class FitProgress(Callback):
             self.started_ = now
         self.begun_ += 1
         self.fit_start_ = now
-        what = " (refit of the best candidate on all the data)" \
-            if self.refit and self.begun_ == self.total else ""
+        what = (
+            " (refit of the best candidate on all the data)"
+            if self.refit and self.begun_ == self.total
+            else ""
+        )
         line = f"fit {self.begun_}/{self.total}{what}: elapsed {_clock(now - self.started_)}"
         if self.finished_:
             left = self.fit_seconds_ / self.finished_ * (self.total - self.begun_ + 1)

@@ -23,8 +23,9 @@ def _counts(layer):
     frozen = sum(p.numel() for p in layer.parameters() if not p.requires_grad)
     # BatchNorm's running mean and variance are Keras's non-trainable weights;
     # PyTorch's num_batches_tracked counter has no Keras counterpart.
-    frozen += sum(b.numel() for name, b in layer.named_buffers()
-                  if not name.endswith("num_batches_tracked"))
+    frozen += sum(
+        b.numel() for name, b in layer.named_buffers() if not name.endswith("num_batches_tracked")
+    )
     return trainable, frozen
 
 
@@ -71,20 +72,30 @@ def summary(model):
         raise ValueError(f"{type(module).__name__} has no input_shape attribute to run it on")
     # The input standardization is the input's preprocessing, not one of the
     # course's layers: left out, as Keras's table leaves out its Input.
-    layers = [(name, layer) for name, layer in module.named_children()
-              if not isinstance(layer, Standardize)] if isinstance(module, nn.Sequential) else [
-        (type(module).__name__.lower(), module)]
+    layers = (
+        [
+            (name, layer)
+            for name, layer in module.named_children()
+            if not isinstance(layer, Standardize)
+        ]
+        if isinstance(module, nn.Sequential)
+        else [(type(module).__name__.lower(), module)]
+    )
     shapes = {}
-    hooks = [layer.register_forward_hook(
-        lambda mod, inp, out, name=name: shapes.__setitem__(name, _keras_shape(out)))
-        for name, layer in layers]
+    hooks = [
+        layer.register_forward_hook(
+            lambda mod, inp, out, name=name: shapes.__setitem__(name, _keras_shape(out))
+        )
+        for name, layer in layers
+    ]
     was_training = module.training
     param = next(module.parameters(), None)
     try:
         module.eval()
         with torch.no_grad():
-            module(torch.zeros((2, *input_shape),
-                               device=param.device if param is not None else "cpu"))
+            module(
+                torch.zeros((2, *input_shape), device=param.device if param is not None else "cpu")
+            )
     finally:
         module.train(was_training)
         for hook in hooks:
@@ -97,8 +108,9 @@ def summary(model):
         trainable, frozen = _counts(layer)
         total_trainable += trainable
         total_frozen += frozen
-        rows.append(_row(f"{name} ({type(layer).__name__})", shapes[name],
-                         f"{trainable + frozen:,}"))
+        rows.append(
+            _row(f"{name} ({type(layer).__name__})", shapes[name], f"{trainable + frozen:,}")
+        )
     rows += [
         "=" * sum(_WIDTHS),
         f"Total params: {total_trainable + total_frozen:,}",

@@ -34,10 +34,12 @@ def logistic_regression_baseline(*, C=1.0, max_iter=1000, random_state=0):
     >>> logistic_regression_baseline().steps[-1][0]
     'logreg'
     """
-    return Pipeline([
-        ("scale", StandardScaler()),
-        ("logreg", LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)),
-    ])
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("logreg", LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)),
+        ]
+    )
 
 
 class _AtMostSamplesPCA(PCA):
@@ -143,16 +145,26 @@ def eigenfaces_baseline(*, n_components=150, n_iter=10, random_state=0):
         cv=_FoldsUpToRarestPerson(5),
         random_state=random_state,
     )
-    return Pipeline([
-        ("scale", StandardScaler()),
-        ("pca", _AtMostSamplesPCA(n_components=n_components, whiten=True,
-                                  svd_solver="randomized", random_state=random_state)),
-        ("svc", search),
-    ])
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            (
+                "pca",
+                _AtMostSamplesPCA(
+                    n_components=n_components,
+                    whiten=True,
+                    svd_solver="randomized",
+                    random_state=random_state,
+                ),
+            ),
+            ("svc", search),
+        ]
+    )
 
 
-def face_embedding_baseline(*, C=10.0, max_iter=5000, framing="course", n_jobs=None,
-                            memory=None, random_state=0):
+def face_embedding_baseline(
+    *, C=10.0, max_iter=5000, framing="course", n_jobs=None, memory=None, random_state=0
+):
     """dlib's pretrained 128-d face embedding and a logistic regression on top.
 
     The images go in raw (0..255): no scaler before the embedding. The
@@ -197,15 +209,26 @@ def face_embedding_baseline(*, C=10.0, max_iter=5000, framing="course", n_jobs=N
     """
     from .faces import FaceEmbedding
 
-    return Pipeline([
-        ("embed", FaceEmbedding(framing=framing, n_jobs=n_jobs, memory=memory)),
-        ("logreg", LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)),
-    ])
+    return Pipeline(
+        [
+            ("embed", FaceEmbedding(framing=framing, n_jobs=n_jobs, memory=memory)),
+            ("logreg", LogisticRegression(C=C, max_iter=max_iter, random_state=random_state)),
+        ]
+    )
 
 
-def face_embedding_fcnet_baseline(*, hidden_layer_sizes=(128,), dropout=0.3, max_epochs=50,
-                                  batch_size=64, framing="course", n_jobs=None, memory=None,
-                                  random_state=0, **net_params):
+def face_embedding_fcnet_baseline(
+    *,
+    hidden_layer_sizes=(128,),
+    dropout=0.3,
+    max_epochs=50,
+    batch_size=64,
+    framing="course",
+    n_jobs=None,
+    memory=None,
+    random_state=0,
+    **net_params,
+):
     """Transfer learning: a facenet_sk network trained on the pretrained 128-d embeddings.
 
     The exercise's fully connected network (:class:`~facenet_sk.FCNetClassifier`)
@@ -252,13 +275,23 @@ def face_embedding_fcnet_baseline(*, hidden_layer_sizes=(128,), dropout=0.3, max
 
     # The StandardScaler standardizes the embeddings; the network takes them as they are.
     net_params.setdefault("input_scaling", None)
-    return Pipeline([
-        ("embed", FaceEmbedding(framing=framing, n_jobs=n_jobs, memory=memory)),
-        ("scale", StandardScaler()),
-        ("net", FCNetClassifier(hidden_layer_sizes=hidden_layer_sizes, dropout=dropout,
-                                max_epochs=max_epochs, batch_size=batch_size,
-                                random_state=random_state, **net_params)),
-    ])
+    return Pipeline(
+        [
+            ("embed", FaceEmbedding(framing=framing, n_jobs=n_jobs, memory=memory)),
+            ("scale", StandardScaler()),
+            (
+                "net",
+                FCNetClassifier(
+                    hidden_layer_sizes=hidden_layer_sizes,
+                    dropout=dropout,
+                    max_epochs=max_epochs,
+                    batch_size=batch_size,
+                    random_state=random_state,
+                    **net_params,
+                ),
+            ),
+        ]
+    )
 
 
 #: Below this many training photos per person (the median person), the
@@ -288,11 +321,13 @@ def few_photos_hint(y_train, model_names):
     median = int(np.median(counts))
     if median >= FEW_PHOTOS_PER_PERSON:
         return None
-    return (f"hint: {median} training photos per person (median): on LFW-19 with 20 per person "
-            "the fully connected networks reach 0.48-0.62 test accuracy, the eigenfaces "
-            "SVM 0.77, the pretrained face embedding 0.992 (docs/results.rst, "
-            "'Few photos per person'); add --baselines "
-            "(with facenet_sk[faces] installed) or --models ...,face_embedding")
+    return (
+        f"hint: {median} training photos per person (median): on LFW-19 with 20 per person "
+        "the fully connected networks reach 0.48-0.62 test accuracy, the eigenfaces "
+        "SVM 0.77, the pretrained face embedding 0.992 (docs/results.rst, "
+        "'Few photos per person'); add --baselines "
+        "(with facenet_sk[faces] installed) or --models ...,face_embedding"
+    )
 
 
 def available_baselines():
@@ -321,11 +356,14 @@ def make_baseline(name, **params):
     >>> type(make_baseline("logistic_regression")).__name__
     'Pipeline'
     """
-    builders = {"logistic_regression": logistic_regression_baseline,
-                "eigenfaces_svm": eigenfaces_baseline,
-                "face_embedding": face_embedding_baseline,
-                "face_embedding_fcnet": face_embedding_fcnet_baseline}
+    builders = {
+        "logistic_regression": logistic_regression_baseline,
+        "eigenfaces_svm": eigenfaces_baseline,
+        "face_embedding": face_embedding_baseline,
+        "face_embedding_fcnet": face_embedding_fcnet_baseline,
+    }
     if name not in builders:
-        raise ValueError(f"unknown baseline {name!r}; choose one of "
-                         f"{BASELINE_NAMES + FACE_BASELINE_NAMES}")
+        raise ValueError(
+            f"unknown baseline {name!r}; choose one of {BASELINE_NAMES + FACE_BASELINE_NAMES}"
+        )
     return builders[name](**params)

@@ -10,6 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
+
 # tqdm's plain bar, drawn only on a terminal: in a notebook the "[k/N] name"
 # lines show the progress (tqdm.auto would want ipywidgets there).
 from tqdm import tqdm
@@ -17,8 +18,15 @@ from tqdm import tqdm
 from ._base import BaseNetClassifier
 
 #: Columns of the table :func:`compare_models` returns.
-RESULT_COLUMNS = ("model", "n_params", "train_accuracy", "valid_accuracy", "test_accuracy",
-                  "fit_seconds", "epochs")
+RESULT_COLUMNS = (
+    "model",
+    "n_params",
+    "train_accuracy",
+    "valid_accuracy",
+    "test_accuracy",
+    "fit_seconds",
+    "epochs",
+)
 
 # Fitted arrays that hold a scikit-learn model's learned values.
 _LEARNED_ARRAYS = ("coef_", "intercept_", "components_", "support_vectors_", "dual_coef_")
@@ -56,8 +64,10 @@ def fitted_models(results):
         return {type(final_estimator(results)).__name__: results}
     models = results.attrs.get("models") if hasattr(results, "attrs") else results
     if not models:
-        raise ValueError("no fitted models: pass the table compare_models returned, a "
-                         "dict name -> fitted model, or one fitted model")
+        raise ValueError(
+            "no fitted models: pass the table compare_models returned, a "
+            "dict name -> fitted model, or one fitted model"
+        )
     return models
 
 
@@ -112,8 +122,7 @@ def fit_model(model, X_train, y_train, X_valid=None, y_valid=None):
     return model.fit(X_train, y_train, X_valid=X_valid, y_valid=y_valid)
 
 
-def _fit_and_score(name, model, X_train, y_train, X_test, y_test, X_valid, y_valid,
-                   header=None):
+def _fit_and_score(name, model, X_train, y_train, X_test, y_test, X_valid, y_valid, header=None):
     if header is not None:
         # Printed where the model trains, just before its epoch table.
         print(header, flush=True)
@@ -134,8 +143,18 @@ def _fit_and_score(name, model, X_train, y_train, X_test, y_test, X_valid, y_val
     return name, model, row
 
 
-def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_valid=None,
-                   n_jobs=None, progress=True):
+def compare_models(
+    models,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    X_valid=None,
+    y_valid=None,
+    n_jobs=None,
+    progress=True,
+):
     """Fit every model on the same training set and tabulate its accuracy.
 
     Parameters
@@ -187,16 +206,25 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
         raise ValueError("give both X_valid and y_valid, or neither")
     data = (X_train, y_train, X_test, y_test, X_valid, y_valid)
     n = len(models)
-    tasks = (delayed(_fit_and_score)(name, model, *data,
-                                     header=f"[{i}/{n}] {name}" if progress else None)
-             for i, (name, model) in enumerate(models.items(), start=1))
+    tasks = (
+        delayed(_fit_and_score)(
+            name, model, *data, header=f"[{i}/{n}] {name}" if progress else None
+        )
+        for i, (name, model) in enumerate(models.items(), start=1)
+    )
     fitted, rows = FittedModels(), []
     # The bar (on a terminal only) and the lines printed meanwhile (headers,
     # skorch's epoch tables) each get their own lines: prints go through
     # tqdm.write, which lifts the bar out of their way when both share a stream.
     out = sys.stdout
-    bar = tqdm(total=n, desc="models", unit="model", file=out,
-               disable=None if progress else True, leave=False)
+    bar = tqdm(
+        total=n,
+        desc="models",
+        unit="model",
+        file=out,
+        disable=None if progress else True,
+        leave=False,
+    )
     redirect = contextlib.nullcontext()
     if not bar.disable:
         # Imported only for a bar on a terminal: tqdm.contrib imports tqdm.auto,
@@ -214,8 +242,11 @@ def compare_models(models, X_train, y_train, X_test, y_test, *, X_valid=None, y_
             fitted[name] = model
             rows.append(row)
             if progress:
-                print(f"[{i}/{n}] {name} done: test accuracy {row['test_accuracy']:.3f}, "
-                      f"{row['fit_seconds']:.0f} s", flush=True)
+                print(
+                    f"[{i}/{n}] {name} done: test accuracy {row['test_accuracy']:.3f}, "
+                    f"{row['fit_seconds']:.0f} s",
+                    flush=True,
+                )
             bar.update()
     table = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     table["n_params"] = table["n_params"].astype("Int64")
@@ -264,15 +295,18 @@ def compare_models_cv(models, X, y, *, cv=5, n_jobs=None, progress=True):
         raise ValueError("models is empty: give at least one name -> estimator")
     rows = []
     for name, model in tqdm(models.items(), desc="models", unit="model", disable=not progress):
-        scores = cross_validate(model, X, y, cv=cv, n_jobs=n_jobs, return_train_score=True,
-                                scoring="accuracy")
-        rows.append({
-            "model": name,
-            "train_accuracy_mean": scores["train_score"].mean(),
-            "train_accuracy_std": scores["train_score"].std(),
-            "test_accuracy_mean": scores["test_score"].mean(),
-            "test_accuracy_std": scores["test_score"].std(),
-            "fit_seconds_mean": scores["fit_time"].mean(),
-            "n_splits": len(scores["test_score"]),
-        })
+        scores = cross_validate(
+            model, X, y, cv=cv, n_jobs=n_jobs, return_train_score=True, scoring="accuracy"
+        )
+        rows.append(
+            {
+                "model": name,
+                "train_accuracy_mean": scores["train_score"].mean(),
+                "train_accuracy_std": scores["train_score"].std(),
+                "test_accuracy_mean": scores["test_score"].mean(),
+                "test_accuracy_std": scores["test_score"].std(),
+                "fit_seconds_mean": scores["fit_time"].mean(),
+                "n_splits": len(scores["test_score"]),
+            }
+        )
     return pd.DataFrame(rows)

@@ -17,12 +17,21 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+
 # tqdm's plain bar: tqdm.auto would want ipywidgets in a notebook and warn without it.
 from tqdm import tqdm
 
 #: Columns of the table :func:`few_shot_curve` returns.
-FEW_SHOT_COLUMNS = ("model", "n_per_person", "all_photos", "draw", "n_train", "test_accuracy",
-                    "test_balanced_accuracy", "fit_seconds")
+FEW_SHOT_COLUMNS = (
+    "model",
+    "n_per_person",
+    "all_photos",
+    "draw",
+    "n_train",
+    "test_accuracy",
+    "test_balanced_accuracy",
+    "fit_seconds",
+)
 
 #: The photos per person measured by default (None: all of them).
 DEFAULT_N_PER_PERSON = (1, 2, 3, 5, 10, 20, None)
@@ -52,8 +61,9 @@ def few_shot_split(y, *, test_size=0.25, random_state=0):
     (4, 4)
     """
     y = np.asarray(y)
-    train, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
-                                   random_state=random_state)
+    train, test = train_test_split(
+        np.arange(len(y)), test_size=test_size, stratify=y, random_state=random_state
+    )
     return np.sort(train), np.sort(test)
 
 
@@ -65,8 +75,10 @@ def _draw_orders(y_train, n_draws, seeds):
     """
     labels = np.unique(y_train)
     return [
-        [np.random.default_rng(seed).permutation(np.flatnonzero(y_train == label))
-         for label in labels]
+        [
+            np.random.default_rng(seed).permutation(np.flatnonzero(y_train == label))
+            for label in labels
+        ]
         for seed in seeds[:n_draws]
     ]
 
@@ -77,8 +89,9 @@ def _check_n_per_person(n_per_person):
         raise ValueError("n_per_person is empty: give at least one number of photos (or None)")
     for n in values:
         if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 1):
-            raise ValueError(f"n_per_person must hold integers >= 1 or None (all photos), "
-                             f"got {n!r}")
+            raise ValueError(
+                f"n_per_person must hold integers >= 1 or None (all photos), got {n!r}"
+            )
     return values
 
 
@@ -96,8 +109,18 @@ def _fit_and_score(name, model, X, y, train, test):
     }
 
 
-def few_shot_curve(models, X, y, *, n_per_person=DEFAULT_N_PER_PERSON, n_draws=5,
-                   test_size=0.25, random_state=0, n_jobs=None, progress=True):
+def few_shot_curve(
+    models,
+    X,
+    y,
+    *,
+    n_per_person=DEFAULT_N_PER_PERSON,
+    n_draws=5,
+    test_size=0.25,
+    random_state=0,
+    n_jobs=None,
+    progress=True,
+):
     """Test accuracy of every model trained on n photos per person, over random draws.
 
     The data is split once, stratified, into a training side and a test set
@@ -131,7 +154,8 @@ def few_shot_curve(models, X, y, *, n_per_person=DEFAULT_N_PER_PERSON, n_draws=5
         :func:`~sklearn.model_selection.train_test_split`.
     random_state : int, default=0
         Seed of the split (the same as :func:`few_shot_split`'s) and of the
-        draws. The split and the draws depend only on ``y``, ``test_size``, ``n_draws`` and ``random_state``: two
+        draws. The split and the draws depend only on ``y``, ``test_size``,
+        ``n_draws`` and ``random_state``: two
         calls on different features of the same photos (pixels, and
         embeddings computed once) fit on the same photos.
     n_jobs : int, default=None
@@ -176,8 +200,10 @@ def few_shot_curve(models, X, y, *, n_per_person=DEFAULT_N_PER_PERSON, n_draws=5
     if not hasattr(X, "shape"):
         X = np.asarray(X)
     if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-D with one label per row of X; got y of shape {y.shape} "
-                         f"for {len(X)} rows of X")
+        raise ValueError(
+            f"y must be 1-D with one label per row of X; got y of shape {y.shape} "
+            f"for {len(X)} rows of X"
+        )
     if len(np.unique(y)) < 2:
         raise ValueError("y has a single person: a classifier needs at least 2")
     train, test = few_shot_split(y, test_size=test_size, random_state=random_state)
@@ -191,23 +217,34 @@ def few_shot_curve(models, X, y, *, n_per_person=DEFAULT_N_PER_PERSON, n_draws=5
             settings.append((n, True, 0, train))
             continue
         for draw, order in enumerate(orders):
-            settings.append((n, False, draw, np.sort(train[np.concatenate(
-                [person[:n] for person in order])])))
+            settings.append(
+                (n, False, draw, np.sort(train[np.concatenate([person[:n] for person in order])]))
+            )
     tasks = [(name, model, setting) for setting in settings for name, model in models.items()]
     results = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fit_and_score)(name, model, X, y, idx, test)
-        for name, model, (_, _, _, idx) in tasks)
+        for name, model, (_, _, _, idx) in tasks
+    )
     rows = []
     with tqdm(total=len(tasks), desc="few-shot fits", unit="fit", disable=not progress) as bar:
         for (_, _, (n, all_photos, draw, idx)), row in zip(tasks, results):
-            rows.append({**row, "n_per_person": n, "all_photos": all_photos, "draw": draw,
-                         "n_train": len(idx)})
+            rows.append(
+                {
+                    **row,
+                    "n_per_person": n,
+                    "all_photos": all_photos,
+                    "draw": draw,
+                    "n_train": len(idx),
+                }
+            )
             bar.set_postfix_str(f"{row['model']} n={n}: {row['test_accuracy']:.3f}")
             bar.update()
     table = pd.DataFrame(rows, columns=list(FEW_SHOT_COLUMNS))
-    table = table.sort_values(["model", "n_per_person", "draw"], kind="stable",
-                              key=lambda c: c.map(list(models).index) if c.name == "model"
-                              else c).reset_index(drop=True)
+    table = table.sort_values(
+        ["model", "n_per_person", "draw"],
+        kind="stable",
+        key=lambda c: c.map(list(models).index) if c.name == "model" else c,
+    ).reset_index(drop=True)
     table.attrs.update(n_classes=len(np.unique(y)), n_test=len(test))
     return table
 
@@ -273,8 +310,9 @@ def plot_few_shot(results, *, metric="test_accuracy", n_classes=None):
     from matplotlib.figure import Figure  # only the figure needs matplotlib
 
     if metric not in ("test_accuracy", "test_balanced_accuracy"):
-        raise ValueError(f"metric must be 'test_accuracy' or 'test_balanced_accuracy', "
-                         f"got {metric!r}")
+        raise ValueError(
+            f"metric must be 'test_accuracy' or 'test_balanced_accuracy', got {metric!r}"
+        )
     summary = summarize_few_shot(results)
     if summary.empty:
         raise ValueError("the few-shot table is empty: nothing to plot")
@@ -288,8 +326,14 @@ def plot_few_shot(results, *, metric="test_accuracy", n_classes=None):
         std = np.nan_to_num(part[f"{metric}_std"].to_numpy(float))
         colour = f"C{i % 10}"
         ax.plot(x, mean, marker="o", color=colour, label=name)
-        ax.fill_between(x, np.clip(mean - std, 0, 1), np.clip(mean + std, 0, 1),
-                        color=colour, alpha=0.15, linewidth=0)
+        ax.fill_between(
+            x,
+            np.clip(mean - std, 0, 1),
+            np.clip(mean + std, 0, 1),
+            color=colour,
+            alpha=0.15,
+            linewidth=0,
+        )
     ticks = sorted(summary["n_per_person"].unique())
     everything = set(summary.loc[summary["all_photos"], "n_per_person"])
     ax.set_xscale("log")
@@ -298,8 +342,12 @@ def plot_few_shot(results, *, metric="test_accuracy", n_classes=None):
     if n_classes:
         ax.axhline(1 / n_classes, color="grey", linestyle=":", label=f"chance (1/{n_classes})")
     label = metric.replace("test_", "test ").replace("_", " ")
-    ax.set(xlabel="training photos per person", ylabel=label, ylim=(0, 1.02),
-           title=f"{label.capitalize()} against photos per person (mean and 1 std over draws)")
+    ax.set(
+        xlabel="training photos per person",
+        ylabel=label,
+        ylim=(0, 1.02),
+        title=f"{label.capitalize()} against photos per person (mean and 1 std over draws)",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
     return fig

@@ -19,8 +19,16 @@ _MODELS = {
     "cnn": (CNNClassifier, {}),
     "cnn_dropout": (CNNClassifier, {"dropout": 0.3}),
     "cnn_dropout_batchnorm": (CNNClassifier, {"dropout": 0.3, "batchnorm": True}),
-    "cnn_best": (CNNClassifier, {"dropout": 0.3, "batchnorm": True, "batchnorm_momentum": 0.1,
-                                 "augment": True, "max_epochs": 60}),
+    "cnn_best": (
+        CNNClassifier,
+        {
+            "dropout": 0.3,
+            "batchnorm": True,
+            "batchnorm_momentum": 0.1,
+            "augment": True,
+            "max_epochs": 60,
+        },
+    ),
 }
 
 
@@ -51,12 +59,12 @@ def make_model(name, **params):
                     optimizer_params={'momentum': 0.9})
     """
     if name not in _MODELS:
-        raise ValueError(f"unknown model name {name!r}; choose one of "
-                         f"{MODEL_NAMES + PRESET_NAMES}")
+        raise ValueError(f"unknown model name {name!r}; choose one of {MODEL_NAMES + PRESET_NAMES}")
     cls, preset = _MODELS[name]
     model = cls(**preset)
-    unknown = sorted(key for key in set(params) - set(model.get_params())
-                     if not key.startswith(tuple(_ROUTES)))
+    unknown = sorted(
+        key for key in set(params) - set(model.get_params()) if not key.startswith(tuple(_ROUTES))
+    )
     if unknown:
         raise ValueError(f"{cls.__name__} has no parameter(s) {unknown} (model {name!r})")
     return model.set_params(**params)
@@ -89,5 +97,9 @@ def make_course_pipeline(name, **params):
     """
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model name {name!r}; the course's models are {MODEL_NAMES}")
-    return Pipeline([("scale", StandardScaler()),
-                     ("net", make_model(name, **{"input_scaling": None, **params}))])
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("net", make_model(name, **{"input_scaling": None, **params})),
+        ]
+    )

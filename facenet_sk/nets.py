@@ -153,15 +153,25 @@ class FCNet(nn.Sequential):
     2847008
     """
 
-    def __init__(self, n_features, n_classes, hidden_layer_sizes=(400, 200), dropout=0.0,
-                 batchnorm=False, batchnorm_momentum=BN_MOMENTUM, input_stats=None):
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(400, 200),
+        dropout=0.0,
+        batchnorm=False,
+        batchnorm_momentum=BN_MOMENTUM,
+        input_stats=None,
+    ):
         built = _input_layers(input_stats)
         width = n_features
         for units in hidden_layer_sizes:
             built.add("dense", he_normal_(nn.Linear(width, units)))
             if batchnorm:
-                built.add("batch_normalization",
-                          nn.BatchNorm1d(units, eps=BN_EPS, momentum=batchnorm_momentum))
+                built.add(
+                    "batch_normalization",
+                    nn.BatchNorm1d(units, eps=BN_EPS, momentum=batchnorm_momentum),
+                )
             built.add("activation", nn.ReLU(inplace=True))
             if dropout:
                 built.add("dropout", Dropout(dropout))
@@ -204,8 +214,17 @@ class CNN(nn.Sequential):
     1910576
     """
 
-    def __init__(self, image_shape, n_classes, conv_filters=(32, 64), dense_units=200,
-                 dropout=0.0, batchnorm=False, batchnorm_momentum=BN_MOMENTUM, input_stats=None):
+    def __init__(
+        self,
+        image_shape,
+        n_classes,
+        conv_filters=(32, 64),
+        dense_units=200,
+        dropout=0.0,
+        batchnorm=False,
+        batchnorm_momentum=BN_MOMENTUM,
+        input_stats=None,
+    ):
         height, width, channels = image_shape
         built = _input_layers(input_stats)
         built.add("reshape", ImageFromFlat(image_shape))
@@ -213,8 +232,10 @@ class CNN(nn.Sequential):
             for _ in range(2):
                 built.add("conv2d", he_normal_(nn.Conv2d(channels, filters, 3, padding="same")))
                 if batchnorm:
-                    built.add("batch_normalization",
-                              nn.BatchNorm2d(filters, eps=BN_EPS, momentum=batchnorm_momentum))
+                    built.add(
+                        "batch_normalization",
+                        nn.BatchNorm2d(filters, eps=BN_EPS, momentum=batchnorm_momentum),
+                    )
                 built.add("activation", nn.ReLU(inplace=True))
                 channels = filters
             built.add("max_pooling2d", nn.MaxPool2d(2))
@@ -229,8 +250,10 @@ class CNN(nn.Sequential):
         built.add("flatten", FlattenHWC())
         built.add("dense", he_normal_(nn.Linear(height * width * channels, dense_units)))
         if batchnorm:
-            built.add("batch_normalization",
-                      nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=batchnorm_momentum))
+            built.add(
+                "batch_normalization",
+                nn.BatchNorm1d(dense_units, eps=BN_EPS, momentum=batchnorm_momentum),
+            )
         built.add("activation", nn.ReLU(inplace=True))
         if dropout:
             built.add("dropout", Dropout(dropout))

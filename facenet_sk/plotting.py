@@ -37,7 +37,7 @@ def _label(text, limit=LABEL_CHARS):
     ellipsis beyond ``limit`` characters, so that a long name cannot crowd the
     figure out."""
     text = str(text)
-    return _literal(text if len(text) <= limit else text[:limit - 1] + "\u2026")
+    return _literal(text if len(text) <= limit else text[: limit - 1] + "\u2026")
 
 
 def plot_learning_curves(results):
@@ -78,16 +78,30 @@ def plot_learning_curves(results):
         epochs = history[:, "epoch"]
         marker = "o" if len(epochs) <= MARKER_EPOCHS else None
         for key, ax in (("acc", ax_acc), ("loss", ax_loss)):
-            ax.plot(epochs, history[:, f"train_{key}"], color=colour, marker=marker,
-                    markersize=4, label=_literal(f"{name} train"))
+            ax.plot(
+                epochs,
+                history[:, f"train_{key}"],
+                color=colour,
+                marker=marker,
+                markersize=4,
+                label=_literal(f"{name} train"),
+            )
             if f"valid_{key}" in history[-1]:
-                ax.plot(epochs, history[:, f"valid_{key}"], color=colour, linestyle="--",
-                        marker=marker, markersize=4, markerfacecolor="white",
-                        label=_literal(f"{name} valid"))
+                ax.plot(
+                    epochs,
+                    history[:, f"valid_{key}"],
+                    color=colour,
+                    linestyle="--",
+                    marker=marker,
+                    markersize=4,
+                    markerfacecolor="white",
+                    label=_literal(f"{name} valid"),
+                )
     if not drawn:
         raise ValueError("none of the models has a training history (history_) to plot")
-    ax_acc.set(title="Accuracy (train: during the epoch, dropout on)", xlabel="epoch",
-               ylabel="accuracy")
+    ax_acc.set(
+        title="Accuracy (train: during the epoch, dropout on)", xlabel="epoch", ylabel="accuracy"
+    )
     ax_loss.set(title="Loss", xlabel="epoch", ylabel="cross-entropy")
     ax_loss.legend(fontsize="small", loc="upper right")
     for ax in (ax_acc, ax_loss):
@@ -129,13 +143,19 @@ def plot_confusion_matrices(results, X_test, y_test, *, labels=None, normalize=N
     axes = np.atleast_1d(fig.subplots(n_rows, n_cols)).ravel()
     for ax, (name, model) in zip(axes, models.items()):
         display = ConfusionMatrixDisplay.from_estimator(
-            model, X_test, y_test, ax=ax, colorbar=False, normalize=normalize,
+            model,
+            X_test,
+            y_test,
+            ax=ax,
+            colorbar=False,
+            normalize=normalize,
             display_labels=None if labels is None else [_label(v) for v in labels],
-            values_format=".2f" if normalize else "d")
+            values_format=".2f" if normalize else "d",
+        )
         display.ax_.set_title(_literal(name))
         if labels is not None:
             ax.tick_params(axis="x", labelrotation=90)
-    for ax in axes[len(models):]:
+    for ax in axes[len(models) :]:
         ax.set_visible(False)
     return fig
 
@@ -168,35 +188,49 @@ def plot_accuracy_bars(table, *, chance=None):
     --------
     >>> plot_accuracy_bars(table).savefig("accuracy.png")  # doctest: +SKIP
     """
-    columns = [c for c in ("train_accuracy", "valid_accuracy", "test_accuracy")
-               if c in table and table[c].notna().any()]
+    columns = [
+        c
+        for c in ("train_accuracy", "valid_accuracy", "test_accuracy")
+        if c in table and table[c].notna().any()
+    ]
     fig = Figure(figsize=(max(6.0, 1.3 * len(table) + 2), 4.6), layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(table))
     width = 0.8 / len(columns)
     for i, column in enumerate(columns):
         values = table[column].astype(float).to_numpy()
-        bars = ax.bar(x + (i - (len(columns) - 1) / 2) * width, values, width,
-                      label=column.replace("_accuracy", ""))
+        bars = ax.bar(
+            x + (i - (len(columns) - 1) / 2) * width,
+            values,
+            width,
+            label=column.replace("_accuracy", ""),
+        )
         ax.bar_label(bars, fmt="%.2f", fontsize="x-small", padding=1)
     if chance is None:
         n_classes = _n_classes(table)
         chance = 1 / n_classes if n_classes else None
     if chance is not None:
-        ax.axhline(chance, color="0.3", linestyle=":", linewidth=1.2,
-                   label=f"chance ({chance:.2f})")
+        ax.axhline(
+            chance, color="0.3", linestyle=":", linewidth=1.2, label=f"chance ({chance:.2f})"
+        )
     ax.set_xticks(x, [_label(m) for m in table["model"]], rotation=20, ha="right")
     ax.set(ylabel="accuracy", ylim=(0, 1.08))
     ax.set_title("Accuracy by model", pad=28)
     # Above the axes, in one row: never over a bar, whatever the accuracies.
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(columns) + 1,
-              frameon=False, fontsize="small")
+    ax.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=len(columns) + 1,
+        frameon=False,
+        fontsize="small",
+    )
     ax.grid(axis="y", alpha=0.3)
     return fig
 
 
-def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=None,
-                      n_faces=24, n_cols=8, title=None):
+def plot_face_gallery(
+    model, X_test, y_test, *, target_names=None, image_shape=None, n_faces=24, n_cols=8, title=None
+):
     """Test faces titled "predicted / true", the misclassified ones first (in red).
 
     As in scikit-learn's faces recognition example.
@@ -263,12 +297,18 @@ def plot_face_gallery(model, X_test, y_test, *, target_names=None, image_shape=N
     axes = np.atleast_1d(fig.subplots(n_rows, n_cols)).ravel()
     for ax, image, index in zip(axes, images, order):
         ax.imshow(image.squeeze(), cmap="gray" if image.shape[-1] == 1 else None)
-        ax.set_title(f"{name(predicted[index])}\n{name(y_test[index])}", fontsize="x-small",
-                     color="tab:red" if wrong[index] else "black")
+        ax.set_title(
+            f"{name(predicted[index])}\n{name(y_test[index])}",
+            fontsize="x-small",
+            color="tab:red" if wrong[index] else "black",
+        )
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in axes[len(order):]:
+    for ax in axes[len(order) :]:
         ax.set_visible(False)
-    fig.suptitle(f"{_literal(title or 'Test faces')}: predicted / true ({int(wrong.sum())} of "
-                 f"{len(y_test)} misclassified, in red, first)", fontsize="medium")
+    fig.suptitle(
+        f"{_literal(title or 'Test faces')}: predicted / true ({int(wrong.sum())} of "
+        f"{len(y_test)} misclassified, in red, first)",
+        fontsize="medium",
+    )
     return fig

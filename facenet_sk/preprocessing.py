@@ -62,14 +62,18 @@ class ChannelStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         -------
         self
         """
-        if isinstance(self.n_channels, bool) or not isinstance(self.n_channels, (int,
-                                                                                  np.integer)) \
-                or self.n_channels < 1:
+        if (
+            isinstance(self.n_channels, bool)
+            or not isinstance(self.n_channels, (int, np.integer))
+            or self.n_channels < 1
+        ):
             raise ValueError(f"n_channels must be an int >= 1, got {self.n_channels!r}")
         flat, _ = self._flat(X, reset=True)
         if flat.shape[1] % self.n_channels:
-            raise ValueError(f"X has {flat.shape[1]} features per sample, which is not a "
-                             f"multiple of n_channels={self.n_channels}")
+            raise ValueError(
+                f"X has {flat.shape[1]} features per sample, which is not a "
+                f"multiple of n_channels={self.n_channels}"
+            )
         # A constant channel is centred but not scaled, as StandardScaler does.
         self.mean_, self.scale_, _ = channel_stats(flat, self.n_channels)
         return self
@@ -111,8 +115,10 @@ class ChannelStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimato
         if getattr(X, "ndim", 2) == 4 and not hasattr(X, "columns"):
             X = np.asarray(X)
             if X.shape[-1] != self.n_channels:
-                raise ValueError(f"X has images of shape {X.shape[1:]}, whose last axis is "
-                                 f"not n_channels={self.n_channels}")
+                raise ValueError(
+                    f"X has images of shape {X.shape[1:]}, whose last axis is "
+                    f"not n_channels={self.n_channels}"
+                )
             shape = X.shape
             X = X.reshape(len(X), -1)
         else:
@@ -153,14 +159,14 @@ def channel_stats(X, n_channels, rows_per_block=256):
     """
     count, mean, m2 = 0, np.zeros(n_channels), np.zeros(n_channels)
     for start in range(0, len(X), rows_per_block):
-        block = X[start:start + rows_per_block].reshape(-1, n_channels).astype(np.float64)
+        block = X[start : start + rows_per_block].reshape(-1, n_channels).astype(np.float64)
         n_block = len(block)
         block_mean = block.mean(axis=0)
         block_m2 = ((block - block_mean) ** 2).sum(axis=0)
         delta = block_mean - mean
         total = count + n_block
         mean = mean + delta * n_block / total
-        m2 = m2 + block_m2 + delta ** 2 * count * n_block / total
+        m2 = m2 + block_m2 + delta**2 * count * n_block / total
         count = total
     std = np.sqrt(m2 / max(count, 1))
     return mean, np.where(std > 0, std, 1.0), std

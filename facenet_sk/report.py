@@ -20,15 +20,27 @@ img{max-width:100%;border:1px solid #eee;margin:0.5em 0}code{background:#f6f6f6;
 
 #: Cell starts a spreadsheet reads as a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_MARKDOWN_ESCAPES = str.maketrans({
-    "\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "&": "&amp;", "<": "&lt;", ">": "&gt;",
-    # Every character str.splitlines breaks at: some editors and renderers do too.
-    **dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " ")})
+_MARKDOWN_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        # Every character str.splitlines breaks at: some editors and renderers do too.
+        **dict.fromkeys("\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "),
+    }
+)
 
 
 def _text_columns(frame):
-    return [c for c in frame.columns
-            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
+    return [
+        c
+        for c in frame.columns
+        if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])
+    ]
 
 
 def csv_safe(frame):
@@ -45,9 +57,9 @@ def csv_safe(frame):
     >>> csv_safe(pd.DataFrame({"person": ["=1+1", "ann"], "score": [-0.5, 1.0]})).values.tolist()
     [["'=1+1", -0.5], ['ann', 1.0]]
     """
+
     def neutral(value):
-        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) \
-            else value
+        return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
     safe = frame.copy()
     for column in _text_columns(safe):
@@ -98,8 +110,9 @@ def sort_results(table):
     """
     if "test_accuracy" not in table:
         return table
-    ordered = table.sort_values("test_accuracy", ascending=False, kind="stable",
-                                na_position="last").reset_index(drop=True)
+    ordered = table.sort_values(
+        "test_accuracy", ascending=False, kind="stable", na_position="last"
+    ).reset_index(drop=True)
     ordered.attrs = table.attrs
     return ordered
 
@@ -112,8 +125,9 @@ def _describe(estimator):
     if isinstance(estimator, BaseNetClassifier):
         params = estimator.get_params(deep=False)
         if params.get("callbacks"):
-            params["callbacks"] = [type(c[-1] if isinstance(c, tuple) else c).__name__
-                                   for c in params["callbacks"]]
+            params["callbacks"] = [
+                type(c[-1] if isinstance(c, tuple) else c).__name__ for c in params["callbacks"]
+            ]
         return ", ".join(f"{k}={v!r}" for k, v in params.items())
     return repr(estimator).replace("\n", " ")
 
@@ -146,9 +160,13 @@ def model_parameters(models):
     for name, model in models.items():
         steps = [s for _, s in model.steps] if isinstance(model, Pipeline) else [model]
         head = [repr(s).replace("\n", " ") for s in steps[:-1]]
-        rows.append({"model": name,
-                     "steps": " -> ".join(type(s).__name__ for s in steps),
-                     "parameters": "; ".join(head + [_describe(steps[-1])])})
+        rows.append(
+            {
+                "model": name,
+                "steps": " -> ".join(type(s).__name__ for s in steps),
+                "parameters": "; ".join(head + [_describe(steps[-1])]),
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "steps", "parameters"])
 
 
@@ -191,22 +209,27 @@ def per_person_table(results, X_test, y_test, *, target_names=None):
     labels = np.unique(y_test)
     if target_names is not None and len(target_names) != len(labels):
         # target_names covers every class, the test set maybe fewer: name by label.
-        labels = np.arange(len(target_names)) if np.issubdtype(y_test.dtype, np.integer) \
-            else labels
-    names = [str(n) for n in target_names] if target_names is not None \
-        else [str(v) for v in labels]
+        labels = np.arange(len(target_names)) if np.issubdtype(y_test.dtype, np.integer) else labels
+    names = [str(n) for n in target_names] if target_names is not None else [str(v) for v in labels]
     rows = []
     for name, model in models.items():
         # The per-class arrays classification_report is built from: its dict
         # would also answer a person named "accuracy" or "macro avg" with a
         # summary row.
-        scores = precision_recall_fscore_support(y_test, model.predict(X_test), labels=labels,
-                                                 zero_division=0)
+        scores = precision_recall_fscore_support(
+            y_test, model.predict(X_test), labels=labels, zero_division=0
+        )
         for person, *values in zip(names, *scores):
-            rows.append({"model": name, "person": person,
-                         **dict(zip(("precision", "recall", "f1-score", "support"), values))})
-    table = pd.DataFrame(rows, columns=["model", "person", "precision", "recall", "f1-score",
-                                        "support"])
+            rows.append(
+                {
+                    "model": name,
+                    "person": person,
+                    **dict(zip(("precision", "recall", "f1-score", "support"), values)),
+                }
+            )
+    table = pd.DataFrame(
+        rows, columns=["model", "person", "precision", "recall", "f1-score", "support"]
+    )
     table["support"] = table["support"].astype(int)
     return table
 
@@ -222,7 +245,10 @@ def _display_table(table):
     shown = table.copy()
     for column in shown.columns:
         if column.endswith(("accuracy", "_mean", "_std", "_score")) or column in (
-                "precision", "recall", "f1-score"):
+            "precision",
+            "recall",
+            "f1-score",
+        ):
             shown[column] = shown[column].round(4)
         elif column.endswith("seconds"):
             shown[column] = shown[column].round(1)
@@ -251,8 +277,16 @@ def _section_frames(sections, per_person):
     return frames
 
 
-def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison", notes=(),
-                 sections=None, per_person=None):
+def write_report(
+    table,
+    out_dir,
+    *,
+    figures=None,
+    title="facenet_sk comparison",
+    notes=(),
+    sections=None,
+    per_person=None,
+):
     """Write ``results.csv``, ``results.md``, one PNG per figure and ``report.html``.
 
     All files are written to a temporary folder first and moved into
@@ -300,31 +334,36 @@ def write_report(table, out_dir, *, figures=None, title="facenet_sk comparison",
     # Names (people, models, folders) reach these files unchanged: every
     # Markdown cell and line is escaped, every CSV text cell neutralized.
     note_md = "".join(f"- {markdown_text(line)}\n" for line in notes)
-    extra_md = "".join(f"\n## {markdown_text(heading)}\n\n{_markdown_table(frame)}\n"
-                       for heading, frame, _ in extra)
+    extra_md = "".join(
+        f"\n## {markdown_text(heading)}\n\n{_markdown_table(frame)}\n"
+        for heading, frame, _ in extra
+    )
     markdown = f"# {markdown_text(title)}\n\n{note_md}\n{_markdown_table(shown)}\n{extra_md}"
     images_html = "".join(
         f'<h2>{html.escape(name.replace("_", " "))}</h2>\n<img alt="{html.escape(name)}" '
         f'src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">\n'
-        for name, data in pngs.items())
+        for name, data in pngs.items()
+    )
     extra_html = "".join(
         f"<h2>{html.escape(heading)}</h2>\n"
         f"{frame.to_html(index=False, na_rep='', border=0, classes=css or None)}\n"
-        for heading, frame, css in extra)
+        for heading, frame, css in extra
+    )
     notes_html = "".join(f"<li>{html.escape(line)}</li>" for line in notes)
-    page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
-            f"<h1>{html.escape(title)}</h1>\n<ul>{notes_html}</ul>\n"
-            f"{shown.to_html(index=False, na_rep='', border=0, table_id='results')}\n"
-            f"{images_html}{extra_html}</body></html>\n")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
+        f"<h1>{html.escape(title)}</h1>\n<ul>{notes_html}</ul>\n"
+        f"{shown.to_html(index=False, na_rep='', border=0, table_id='results')}\n"
+        f"{images_html}{extra_html}</body></html>\n"
+    )
 
     with staged_directory(out_dir) as tmp:
         # RFC 4180's CRLF line ends: with them pandas also quotes a cell holding a
         # lone carriage return, which would otherwise start a phantom row.
         csv_safe(table).to_csv(tmp / "results.csv", index=False, lineterminator="\r\n")
         if per_person is not None:
-            csv_safe(per_person).to_csv(tmp / "per_person.csv", index=False,
-                                        lineterminator="\r\n")
+            csv_safe(per_person).to_csv(tmp / "per_person.csv", index=False, lineterminator="\r\n")
         (tmp / "results.md").write_text(markdown, encoding="utf-8")
         for name, data in pngs.items():
             (tmp / f"{name}.png").write_bytes(data)

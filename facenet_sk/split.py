@@ -23,8 +23,9 @@ def check_subset(subset):
     return subset
 
 
-def train_valid_test_split(X, y, *, valid_size=1 / 7, test_size=1 / 7, random_state=None,
-                           stratify=True):
+def train_valid_test_split(
+    X, y, *, valid_size=1 / 7, test_size=1 / 7, random_state=None, stratify=True
+):
     """Split ``X, y`` into train, valid and test parts, stratified by ``y``.
 
     Two calls of :func:`sklearn.model_selection.train_test_split`: the test
@@ -70,25 +71,32 @@ def train_valid_test_split(X, y, *, valid_size=1 / 7, test_size=1 / 7, random_st
         # Checked here, not left to train_test_split: its message would call the
         # validation part "test_size" (it is the test part of the second call).
         n_classes = len(np.unique(y))
-        parts = (("test_size", test_size, n_test, "test"),
-                 ("valid_size", valid_size, n_valid, "validation"))
+        parts = (
+            ("test_size", test_size, n_test, "test"),
+            ("valid_size", valid_size, n_valid, "validation"),
+        )
         for name, size, count, part in parts:
             if count < n_classes:
                 raise ValueError(
                     f"{name}={size!r} gives {count} {part} samples, fewer than the "
                     f"{n_classes} classes: a stratified split needs at least one sample of "
-                    "each class in every part")
+                    "each class in every part"
+                )
         if n - n_valid - n_test < n_classes:
             raise ValueError(
                 f"valid_size={valid_size!r} and test_size={test_size!r} leave "
                 f"{n - n_valid - n_test} training samples, fewer than the {n_classes} "
                 "classes: a stratified split needs at least one sample of each class in "
-                "every part")
+                "every part"
+            )
     X_rest, X_test, y_rest, y_test = train_test_split(
         X, y, test_size=n_test, random_state=random_state, stratify=y if stratify else None
     )
     X_train, X_valid, y_train, y_valid = train_test_split(
-        X_rest, y_rest, test_size=n_valid, random_state=random_state,
+        X_rest,
+        y_rest,
+        test_size=n_valid,
+        random_state=random_state,
         stratify=y_rest if stratify else None,
     )
     return X_train, X_valid, X_test, y_train, y_valid, y_test

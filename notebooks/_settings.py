@@ -25,13 +25,14 @@ def load_data():
     if FACES:
         crop = CROP if CROP in (None, "center") else tuple(int(v) for v in CROP.split(","))
         # The exercise's proportions: 5/7 train, 1/7 valid, 1/7 test, stratified.
-        data = load_split(FACES, crop=crop, valid_size=1 / 7, test_size=1 / 7,
-                          random_state=0)
+        data = load_split(FACES, crop=crop, valid_size=1 / 7, test_size=1 / 7, random_state=0)
         source = f"folder {FACES}"
     else:
         data = load_split("synthetic", max_per_person=N_PER_PERSON, random_state=0)
         source = "synthetic faces"
-    print(f"{source}: {len(data.target_names)} people, {data.X_train.shape[1]} features per "
-          f"image, {len(data.y_train)} train / {len(data.y_valid)} valid / "
-          f"{len(data.y_test)} test images; {EPOCHS} epoch(s) per network")
+    print(
+        f"{source}: {len(data.target_names)} people, {data.X_train.shape[1]} features per "
+        f"image, {len(data.y_train)} train / {len(data.y_valid)} valid / "
+        f"{len(data.y_test)} test images; {EPOCHS} epoch(s) per network"
+    )
     return data

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 #: The real LFW subset, relative to the repository root (overridden by FACENET_SK_LFW).
-_DEFAULT_LFW = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw_deepfunneled"
+_DEFAULT_LFW = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw_deepfunneled"
+)
 
 
 def _lfw_root_or_skip():
@@ -71,8 +73,17 @@ def lfw_small_embeddings(lfw_small):
     return Bunch(faces=faces, embeddings=FaceEmbedding(n_jobs=2).transform(faces.data))
 
 
-def _write_eight_faces_h5(path, n_per_split=(16, 4, 4), n_classes=8, *, image_size=48,
-                          dtype=np.uint8, one_hot=False, seed=0, overrides=None):
+def _write_eight_faces_h5(
+    path,
+    n_per_split=(16, 4, 4),
+    n_classes=8,
+    *,
+    image_size=48,
+    dtype=np.uint8,
+    one_hot=False,
+    seed=0,
+    overrides=None,
+):
     """Write a small HDF5 file in the course's layout and return its path.
 
     Labels cycle through ``0..n_classes-1`` so every class appears in every
@@ -112,8 +123,12 @@ def _write_face_folder(root, *, n_people, n_per_person, image_size=48, random_st
 
     from facenet_sk.datasets import make_synthetic_faces
 
-    faces = make_synthetic_faces(n_people=n_people, n_per_person=n_per_person,
-                                 image_size=image_size, random_state=random_state)
+    faces = make_synthetic_faces(
+        n_people=n_people,
+        n_per_person=n_per_person,
+        image_size=image_size,
+        random_state=random_state,
+    )
     for i, (image, label) in enumerate(zip(faces.images, faces.target)):
         folder = root / f"person_{label}"
         folder.mkdir(parents=True, exist_ok=True)

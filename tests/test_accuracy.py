@@ -1,4 +1,4 @@
-"""BatchAccuracy: the epoch's accuracy counted batch by batch, as skorch's EpochScoring computes it."""
+"""BatchAccuracy: the epoch's accuracy counted batch by batch, as skorch's EpochScoring does."""
 
 import numpy as np
 import pytest
@@ -15,12 +15,27 @@ def fitted():
     faces = make_synthetic_faces(n_people=4, n_per_person=30, image_size=12, random_state=0)
     X, y = faces.images, faces.target
     # skorch's own scoring beside ours, on the same batches (its cached outputs).
-    reference = [(f"skorch_{name}", EpochScoring("accuracy", lower_is_better=False,
-                                                 on_train=name == "train_acc",
-                                                 name=f"skorch_{name}"))
-                 for name in ("train_acc", "valid_acc")]
-    model = make_model("fc_with_hidden", hidden_layer_sizes=(16,), max_epochs=6, batch_size=16,
-                       dropout=0.3, random_state=0, callbacks=reference)
+    reference = [
+        (
+            f"skorch_{name}",
+            EpochScoring(
+                "accuracy",
+                lower_is_better=False,
+                on_train=name == "train_acc",
+                name=f"skorch_{name}",
+            ),
+        )
+        for name in ("train_acc", "valid_acc")
+    ]
+    model = make_model(
+        "fc_with_hidden",
+        hidden_layer_sizes=(16,),
+        max_epochs=6,
+        batch_size=16,
+        dropout=0.3,
+        random_state=0,
+        callbacks=reference,
+    )
     return model.fit(X[:90], y[:90], X_valid=X[90:], y_valid=y[90:])
 
 
@@ -40,8 +55,9 @@ def test_both_accuracies_are_counted_batch_by_batch(fitted):
 
 
 def test_an_epoch_without_validation_records_no_valid_accuracy():
-    X, y = make_synthetic_faces(n_people=2, n_per_person=10, image_size=12, return_X_y=True,
-                                random_state=0)
+    X, y = make_synthetic_faces(
+        n_people=2, n_per_person=10, image_size=12, return_X_y=True, random_state=0
+    )
     model = make_model("only_fc", max_epochs=2, random_state=0).fit(X, y)
     assert "train_acc" in model.history_[-1] and "valid_acc" not in model.history_[-1]
 

@@ -13,8 +13,9 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_dask.py"
 @pytest.mark.slow
 def test_bench_dask_smoke():
     pytest.importorskip("distributed")
-    done = subprocess.run([sys.executable, str(BENCH), "--smoke"], capture_output=True,
-                          text=True, timeout=360)
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke"], capture_output=True, text=True, timeout=360
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     header = next(line for line in lines if line.startswith("| run"))

@@ -12,8 +12,12 @@ pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
 
 
 def _run(script, *args):
-    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
@@ -32,8 +36,13 @@ def test_own_photos_smoke(lfw_root, tmp_path):
 def test_bench_embedding_smoke():
     out = _run("bench_embedding.py", "--n", "16", "--repeats", "1", "--root", "none")
     assert "16 chips of 150x150 from synthetic faces" in out and "CPU features: has" in out
-    for row in ("| dlib loop |", "| dlib engine, n_jobs=2 |", "| torch, n_jobs=1 |",
-                "| torch, n_jobs=2 |", "| torch bfloat16, n_jobs=2 |"):
+    for row in (
+        "| dlib loop |",
+        "| dlib engine, n_jobs=2 |",
+        "| torch, n_jobs=1 |",
+        "| torch, n_jobs=2 |",
+        "| torch bfloat16, n_jobs=2 |",
+    ):
         assert row in out
     assert "largest coordinate difference to dlib's loop, torch, n_jobs=1: " in out
     assert "peak RSS:" in out and "whole path: skipped" in out
@@ -41,7 +50,18 @@ def test_bench_embedding_smoke():
 
 @pytest.mark.slow
 def test_bench_embedding_whole_path_smoke(lfw_root):
-    out = _run("bench_embedding.py", "--n", "8", "--repeats", "1", "--n-jobs", "1",
-               "--detect-n", "4", "--root", str(lfw_root))
+    out = _run(
+        "bench_embedding.py",
+        "--n",
+        "8",
+        "--repeats",
+        "1",
+        "--n-jobs",
+        "1",
+        "--detect-n",
+        "4",
+        "--root",
+        str(lfw_root),
+    )
     assert "whole path on 4 photos: load_face_folder(detect=True, n_jobs=1)" in out
     assert "| torch, n_jobs=1 |" in out

@@ -1,4 +1,4 @@
-"""The documented route's benchmarks (verification, strangers, the obvious pipeline) at tiny sizes."""
+"""The documented route's benchmarks (verification, strangers, obvious pipeline), tiny sizes."""
 
 import subprocess
 import sys
@@ -12,8 +12,9 @@ pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
 
 
 def _run(*args):
-    done = subprocess.run([sys.executable, *args], cwd=BENCHMARKS, capture_output=True,
-                          text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, *args], cwd=BENCHMARKS, capture_output=True, text=True, timeout=1800
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -29,14 +30,45 @@ def test_route_verification_strangers_and_pipeline_smoke(lfw_root, tmp_path):
     out = _run("route_embeddings.py", str(tiny), "--cache", cache)
     assert "lfw_tiny: " in out and "of 19 people" in out
     assert (tmp_path / "cache" / "lfw_tiny-route.npz").exists()
-    out = _run("verification.py", "--roots", str(tiny), "--cache", cache,
-               "--pairs-per-fold", "2", "--folds", "5")
+    out = _run(
+        "verification.py",
+        "--roots",
+        str(tiny),
+        "--cache",
+        cache,
+        "--pairs-per-fold",
+        "2",
+        "--folds",
+        "5",
+    )
     # The documented route is dlib's own, pixel for pixel: the same embeddings.
     assert "largest coordinate difference between the routes' embeddings 0;" in out, out
     assert out.count("| ") >= 3 and "difference per fold" in out
-    out = _run("strangers.py", "--root", str(tiny), "--known", "3", "--strangers", "3",
-               "--draws", "2", "--gallery", "half,2", "--cache", cache)
+    out = _run(
+        "strangers.py",
+        "--root",
+        str(tiny),
+        "--known",
+        "3",
+        "--strangers",
+        "3",
+        "--draws",
+        "2",
+        "--gallery",
+        "half,2",
+        "--cache",
+        cache,
+    )
     assert out.count("| default (mean, corrected) |") == 2, out
-    out = _run("obvious_pipeline.py", "--root", str(tiny), "--people", "8", "--photos", "4",
-               "--cache", cache)
+    out = _run(
+        "obvious_pipeline.py",
+        "--root",
+        str(tiny),
+        "--people",
+        "8",
+        "--photos",
+        "4",
+        "--cache",
+        cache,
+    )
     assert "LogisticRegression()" in out and "gap:" in out

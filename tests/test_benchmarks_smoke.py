@@ -12,8 +12,12 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def _run(script, *args):
-    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
@@ -22,14 +26,25 @@ def _run(script, *args):
 def test_bench_fit_smoke():
     # Epochs of a few milliseconds (only_fc on 128 images) are timed more times.
     out = _run("bench_fit.py", "--smoke", "--min-seconds", "0.05")
-    for column in ("epochs", "facenet_sk img/s", "hand loop img/s", "skorch img/s", "vs hand loop",
-                   "vs skorch", "roofline", "pred img/s"):
+    for column in (
+        "epochs",
+        "facenet_sk img/s",
+        "hand loop img/s",
+        "skorch img/s",
+        "vs hand loop",
+        "vs skorch",
+        "roofline",
+        "pred img/s",
+    ):
         assert column in out
     for name in ("only_fc", "fc_with_hidden", "cnn", "cnn_dropout", "cnn_dropout_batchnorm"):
         assert f"\n{name}" in out or f" {name} " in out
     assert "fp32 matmul" in out
-    epochs = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
-              if line.split()[:1] and line.split()[0] in ("only_fc", "cnn")}
+    epochs = {
+        line.split()[0]: int(line.split()[1])
+        for line in out.splitlines()
+        if line.split()[:1] and line.split()[0] in ("only_fc", "cnn")
+    }
     assert epochs["only_fc"] > 1 and epochs["cnn"] >= 1
     # The price of dropout, from cnn and cnn_dropout timed in the same repetition.
     assert "dropout cost (facenet_sk): cnn_dropout takes " in out
@@ -57,11 +72,28 @@ def test_bench_protocol_smoke():
 
 @pytest.mark.slow
 def test_real_faces_smoke(lfw_root, tmp_path):
-    out = _run("real_faces.py", "--root", str(lfw_root), "--sets", "lfw7", "--epochs", "1",
-               "--best-epochs", "1", "--out", str(tmp_path))
+    out = _run(
+        "real_faces.py",
+        "--root",
+        str(lfw_root),
+        "--sets",
+        "lfw7",
+        "--epochs",
+        "1",
+        "--best-epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+    )
     assert "lfw7: 7 people, 966 train / 322 test images" in out
-    for name in ("only_fc", "cnn_dropout_batchnorm", "cnn_best", "logistic_regression",
-                 "eigenfaces_svm", "test_balanced_accuracy"):
+    for name in (
+        "only_fc",
+        "cnn_dropout_batchnorm",
+        "cnn_best",
+        "logistic_regression",
+        "eigenfaces_svm",
+        "test_balanced_accuracy",
+    ):
         assert name in out
     written = {p.name for p in (tmp_path / "lfw7").iterdir()}
     assert {"results.csv", "accuracy.png", "learning_curves.png"} <= written
@@ -70,17 +102,39 @@ def test_real_faces_smoke(lfw_root, tmp_path):
 @pytest.mark.slow
 def test_check_cuda_dry_run_on_the_cpu():
     """The GPU check script itself keeps working (CI has no GPU: its CPU dry run)."""
-    out = _run("check_cuda.py", "--device", "cpu", "--epochs", "1", "--n-per-person", "20",
-               "--min-accuracy", "0")
+    out = _run(
+        "check_cuda.py",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--n-per-person",
+        "20",
+        "--min-accuracy",
+        "0",
+    )
     assert "FAIL" not in out
     assert out.count("ok    ") >= 20 and "all checks passed" in out
 
 
 @pytest.mark.slow
 def test_few_shot_smoke(tmp_path):
-    out = _run("few_shot.py", "--synthetic", "--epochs", "1", "--n-draws", "2",
-               "--n-per-person", "1,3,all", "--models", "only_fc,logistic_regression,"
-               "eigenfaces_svm", "--out", str(tmp_path), "--figure", str(tmp_path / "fig.png"))
+    out = _run(
+        "few_shot.py",
+        "--synthetic",
+        "--epochs",
+        "1",
+        "--n-draws",
+        "2",
+        "--n-per-person",
+        "1,3,all",
+        "--models",
+        "only_fc,logistic_regression,eigenfaces_svm",
+        "--out",
+        str(tmp_path),
+        "--figure",
+        str(tmp_path / "fig.png"),
+    )
     assert "data: synthetic faces, 3 people x 16 images" in out
     assert "| model " in out and "| all (12)" in out and "wall time:" in out
     for name in ("only_fc", "logistic_regression", "eigenfaces_svm"):
@@ -91,8 +145,21 @@ def test_few_shot_smoke(tmp_path):
     assert (tmp_path / "few_shot.png").stat().st_size > 10_000
     assert (tmp_path / "fig.png").is_file() and (tmp_path / "few_shot.md").is_file()
     # --reuse keeps the other models' rows and re-runs only the one asked for.
-    _run("few_shot.py", "--synthetic", "--epochs", "1", "--n-draws", "2", "--n-per-person",
-         "1,3,all", "--models", "logistic_regression", "--out", str(tmp_path), "--reuse")
+    _run(
+        "few_shot.py",
+        "--synthetic",
+        "--epochs",
+        "1",
+        "--n-draws",
+        "2",
+        "--n-per-person",
+        "1,3,all",
+        "--models",
+        "logistic_regression",
+        "--out",
+        str(tmp_path),
+        "--reuse",
+    )
     again = pd.read_csv(tmp_path / "few_shot.csv")
     assert sorted(again["model"].unique()) == sorted(table["model"].unique())
     assert len(again) == len(table)
@@ -108,8 +175,15 @@ def test_augmentation_smoke(lfw_root):
 
 @pytest.mark.slow
 def test_bench_whole_fit_smoke():
-    out = _run("bench_whole_fit.py", "--smoke", "--models", "only_fc,cnn",
-               "--precisions", "float32,auto", "--no-keras")
+    out = _run(
+        "bench_whole_fit.py",
+        "--smoke",
+        "--models",
+        "only_fc,cnn",
+        "--precisions",
+        "float32,auto",
+        "--no-keras",
+    )
     assert "CPU:" in out
     for name in ("only_fc (1 epochs)", "cnn (1 epochs)"):
         line = next(line for line in out.splitlines() if line.startswith(name))

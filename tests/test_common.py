@@ -30,17 +30,33 @@ ESTIMATORS = [
 # ValueError that names the shape, by design: see tests/test_input_errors.py.
 _CNN_NEEDS_IMAGES = "CNN needs image input; the check fits on a few tabular features"
 _CNN_TABULAR_CHECKS = [
-    "check_array_api_input", "check_class_weight_classifiers", "check_classifier_data_not_an_array",
-    "check_classifiers_classes", "check_classifiers_train", "check_dict_unchanged",
-    "check_dont_overwrite_parameters", "check_dtype_object", "check_estimators_dtypes",
-    "check_estimators_fit_returns_self", "check_estimators_nan_inf",
-    "check_estimators_overwrite_params", "check_estimators_partial_fit_n_features",
+    "check_array_api_input",
+    "check_class_weight_classifiers",
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_train",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_partial_fit_n_features",
     "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit2d_predict1d",
-    "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-    "check_n_features_in", "check_n_features_in_after_fitting", "check_pipeline_consistency",
-    "check_positive_only_tag_during_fit", "check_readonly_memmap_input",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
     "check_supervised_y_2d",
 ]
 
@@ -49,8 +65,10 @@ _CNN_TABULAR_CHECKS = [
 # that passes fails the run, so the list cannot outlive its reason.
 def expected_failed_checks(estimator):
     if isinstance(estimator, NearestFaceClassifier):
-        return {"check_classifiers_classes": "label -1 marks unknown people by design "
-                                             "(unknown_label='auto'): it is not a class"}
+        return {
+            "check_classifiers_classes": "label -1 marks unknown people by design "
+            "(unknown_label='auto'): it is not a class"
+        }
     if isinstance(estimator, CNNClassifier):
         return {name: _CNN_NEEDS_IMAGES for name in _CNN_TABULAR_CHECKS}
     return {}
@@ -74,15 +92,17 @@ def check_methods_sample_order_invariance_float32(name, estimator_orig):
     y = X[:, 0].astype(np.int64)
     estimator = clone(estimator_orig).set_params(random_state=1).fit(X, y)
     idx = np.random.RandomState(1).permutation(len(X))
-    np.testing.assert_allclose(estimator.predict_proba(X)[idx], estimator.predict_proba(X[idx]),
-                               atol=1e-6, rtol=0)
+    np.testing.assert_allclose(
+        estimator.predict_proba(X)[idx], estimator.predict_proba(X[idx]), atol=1e-6, rtol=0
+    )
     np.testing.assert_array_equal(estimator.predict(X)[idx], estimator.predict(X[idx]))
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
-    if (_check_name(check) == "check_methods_sample_order_invariance"
-            and isinstance(estimator, FCNetClassifier)):
+    if _check_name(check) == "check_methods_sample_order_invariance" and isinstance(
+        estimator, FCNetClassifier
+    ):
         check_methods_sample_order_invariance_float32(type(estimator).__name__, estimator)
         return
     check(estimator)

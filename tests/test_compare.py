@@ -9,8 +9,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from facenet_sk import (CNNClassifier, FCNetClassifier, compare_models, compare_models_cv,
-                        eigenfaces_baseline, logistic_regression_baseline)
+from facenet_sk import (
+    CNNClassifier,
+    FCNetClassifier,
+    compare_models,
+    compare_models_cv,
+    eigenfaces_baseline,
+    logistic_regression_baseline,
+)
 from facenet_sk.baselines import make_baseline
 from facenet_sk.compare import RESULT_COLUMNS, count_parameters, fit_model
 from facenet_sk.datasets import make_synthetic_faces
@@ -25,11 +31,14 @@ def split():
 
 def _models():
     return {
-        "fc": make_pipeline(StandardScaler(), FCNetClassifier(hidden_layer_sizes=(16,),
-                                                              max_epochs=3, random_state=0)),
-        "cnn": make_pipeline(StandardScaler(), CNNClassifier(conv_filters=(4, 8),
-                                                             dense_units=8, max_epochs=2,
-                                                             random_state=0)),
+        "fc": make_pipeline(
+            StandardScaler(),
+            FCNetClassifier(hidden_layer_sizes=(16,), max_epochs=3, random_state=0),
+        ),
+        "cnn": make_pipeline(
+            StandardScaler(),
+            CNNClassifier(conv_filters=(4, 8), dense_units=8, max_epochs=2, random_state=0),
+        ),
         "logreg": logistic_regression_baseline(),
     }
 
@@ -37,8 +46,9 @@ def _models():
 def test_compare_models_table(split):
     X_tr, y_tr, X_va, y_va, X_te, y_te = split
     models = _models()
-    table = compare_models(models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va,
-                           progress=False)
+    table = compare_models(
+        models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va, progress=False
+    )
     assert tuple(table.columns) == RESULT_COLUMNS
     assert list(table["model"]) == ["fc", "cnn", "logreg"]
     for column in ("train_accuracy", "valid_accuracy", "test_accuracy"):
@@ -60,8 +70,14 @@ def test_compare_models_table(split):
 
 def test_compare_without_validation_and_errors(split):
     X_tr, y_tr, _, _, X_te, y_te = split
-    table = compare_models({"logreg": LogisticRegression(max_iter=300)}, X_tr / 255, y_tr,
-                           X_te / 255, y_te, progress=False)
+    table = compare_models(
+        {"logreg": LogisticRegression(max_iter=300)},
+        X_tr / 255,
+        y_tr,
+        X_te / 255,
+        y_te,
+        progress=False,
+    )
     assert table["valid_accuracy"].isna().all()
     with pytest.raises(ValueError, match="empty"):
         compare_models({}, X_tr, y_tr, X_te, y_te)
@@ -72,28 +88,35 @@ def test_compare_without_validation_and_errors(split):
 def test_compare_in_parallel_equals_sequential(split):
     X_tr, y_tr, X_va, y_va, X_te, y_te = split
     models = {k: v for k, v in _models().items() if k != "cnn"}
-    one = compare_models(models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va,
-                         progress=False)
-    two = compare_models(models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va,
-                         n_jobs=2, progress=False)
+    one = compare_models(models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va, progress=False)
+    two = compare_models(
+        models, X_tr, y_tr, X_te, y_te, X_valid=X_va, y_valid=y_va, n_jobs=2, progress=False
+    )
     cols = ["model", "n_params", "train_accuracy", "valid_accuracy", "test_accuracy", "epochs"]
     pd.testing.assert_frame_equal(one[cols], two[cols])
 
 
 def test_fit_model_passes_scaled_validation_to_the_network(split):
     X_tr, y_tr, X_va, y_va, _, _ = split
-    pipe = make_pipeline(StandardScaler(), FCNetClassifier(hidden_layer_sizes=(), max_epochs=2,
-                                                           random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(), FCNetClassifier(hidden_layer_sizes=(), max_epochs=2, random_state=0)
+    )
     fit_model(pipe, X_tr, y_tr, X_va, y_va)
     assert pipe[-1].history_[-1, "valid_acc"] == pytest.approx(pipe.score(X_va, y_va))
 
 
 def test_compare_models_cv(split):
     X, y = split[0], split[1]
-    table = compare_models_cv({"logreg": logistic_regression_baseline(),
-                               "fc": FCNetClassifier(hidden_layer_sizes=(8,), max_epochs=2,
-                                                     random_state=0)},
-                              X / 255, y, cv=3, progress=False)
+    table = compare_models_cv(
+        {
+            "logreg": logistic_regression_baseline(),
+            "fc": FCNetClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0),
+        },
+        X / 255,
+        y,
+        cv=3,
+        progress=False,
+    )
     assert list(table["model"]) == ["logreg", "fc"]
     assert (table["n_splits"] == 3).all()
     assert table["test_accuracy_mean"].between(0, 1).all()

@@ -9,7 +9,6 @@ from facenet_sk import config_context, get_config, make_model, set_config
 from facenet_sk._dropout import Dropout
 
 
-
 def test_switches_are_known_booleans_and_restored_by_the_context():
     assert get_config() == {"fast_dropout": True, "fused_adam": True}
     with pytest.raises(ValueError, match="unknown switch.*fast_dropout"):
@@ -25,20 +24,24 @@ def test_switches_are_known_booleans_and_restored_by_the_context():
 
 def test_fused_adam_off_trains_the_same_weights(faces):
     """Fused and per-tensor Adam do the same arithmetic: the same model to float rounding."""
+
     def fit():
-        return make_model("fc_with_hidden", hidden_layer_sizes=(16,), max_epochs=3,
-                          random_state=0).fit(faces.images, faces.target)
+        return make_model(
+            "fc_with_hidden", hidden_layer_sizes=(16,), max_epochs=3, random_state=0
+        ).fit(faces.images, faces.target)
 
     fused = fit()
     assert fused.net_.optimizer_.defaults["fused"] is True
     with config_context(fused_adam=False):
         plain = fit()
     assert not plain.net_.optimizer_.defaults["fused"]
-    for (name, a), b in zip(fused.net_.module_.state_dict().items(),
-                            plain.net_.module_.state_dict().values()):
+    for (name, a), b in zip(
+        fused.net_.module_.state_dict().items(), plain.net_.module_.state_dict().values()
+    ):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
-    np.testing.assert_allclose(fused.predict_proba(faces.images),
-                               plain.predict_proba(faces.images), atol=1e-4)
+    np.testing.assert_allclose(
+        fused.predict_proba(faces.images), plain.predict_proba(faces.images), atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("given", [{"foreach": True}, {"fused": False}])

@@ -25,8 +25,8 @@ import pytest
 import torch
 from joblib import parallel_config
 from scipy.stats import uniform
-from skorch.callbacks import Callback
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_validate
+from skorch.callbacks import Callback
 
 from facenet_sk import CNNClassifier, FCNetClassifier, compare_models
 from facenet_sk._base import torch_threads
@@ -36,9 +36,18 @@ from facenet_sk.datasets import make_synthetic_faces
 
 pytestmark = pytest.mark.timeout(240)
 
-CV_KEYS = ("params", "param_dropout", "mean_test_score", "std_test_score", "rank_test_score",
-           "split0_test_score", "split1_test_score", "mean_train_score",
-           "split0_train_score", "split1_train_score")
+CV_KEYS = (
+    "params",
+    "param_dropout",
+    "mean_test_score",
+    "std_test_score",
+    "rank_test_score",
+    "split0_test_score",
+    "split1_test_score",
+    "mean_train_score",
+    "split0_train_score",
+    "split1_train_score",
+)
 
 
 class ThreadProbe(Callback):
@@ -54,17 +63,18 @@ class ThreadProbe(Callback):
 
 
 def small_cnn(**params):
-    return CNNClassifier(conv_filters=(4, 8), dense_units=8, max_epochs=2, random_state=0,
-                         **params)
+    return CNNClassifier(conv_filters=(4, 8), dense_units=8, max_epochs=2, random_state=0, **params)
 
 
 def test_core_never_imports_dask():
-    code = ("import sys, numpy as np, facenet_sk, facenet_sk.cli, facenet_sk.compare\n"
-            "from facenet_sk import FCNetClassifier\n"
-            "X = np.random.default_rng(0).random((20, 12)); y = np.arange(20) % 2\n"
-            "FCNetClassifier((4,), max_epochs=1).fit(X, y).predict(X)\n"
-            "assert 'distributed' not in sys.modules and 'dask' not in sys.modules, "
-            "sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n")
+    code = (
+        "import sys, numpy as np, facenet_sk, facenet_sk.cli, facenet_sk.compare\n"
+        "from facenet_sk import FCNetClassifier\n"
+        "X = np.random.default_rng(0).random((20, 12)); y = np.arange(20) % 2\n"
+        "FCNetClassifier((4,), max_epochs=1).fit(X, y).predict(X)\n"
+        "assert 'distributed' not in sys.modules and 'dask' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
@@ -114,8 +124,9 @@ def cluster():
     environ = "distributed.nanny.pre-spawn-environ"
     saved = {k: os.environ.get(k) for k in dask.config.get(environ)}
     os.environ.update(OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
     client = Client(cluster)
     recorder = _task_recorder(cluster.scheduler)
     cluster.scheduler.add_plugin(recorder, name="facenet-sk-tests")
@@ -152,12 +163,19 @@ def _assert_same_cv_results(local, remote):
 
 
 SEARCHES = {
-    "grid": lambda est, **kw: GridSearchCV(est, {"dropout": [0.0, 0.3]}, cv=2,
-                                           return_train_score=True, error_score="raise", **kw),
-    "random": lambda est, **kw: RandomizedSearchCV(est, {"dropout": uniform(0, 0.5)}, n_iter=2,
-                                                   cv=2, random_state=0,
-                                                   return_train_score=True,
-                                                   error_score="raise", **kw),
+    "grid": lambda est, **kw: GridSearchCV(
+        est, {"dropout": [0.0, 0.3]}, cv=2, return_train_score=True, error_score="raise", **kw
+    ),
+    "random": lambda est, **kw: RandomizedSearchCV(
+        est,
+        {"dropout": uniform(0, 0.5)},
+        n_iter=2,
+        cv=2,
+        random_state=0,
+        return_train_score=True,
+        error_score="raise",
+        **kw,
+    ),
 }
 
 
@@ -192,23 +210,30 @@ def test_explicit_scatter_broadcasts_X_and_y(on_cluster, faces):
 def test_compare_models_on_the_cluster_equals_the_local_run(on_cluster, faces):
     X, y = faces
     train, valid, test = np.arange(30) % 5 < 3, np.arange(30) % 5 == 3, np.arange(30) % 5 == 4
-    models = {"only_fc": FCNetClassifier((), max_epochs=3, random_state=0),
-              "fc": FCNetClassifier((16,), dropout=0.2, max_epochs=3, random_state=0),
-              "cnn": small_cnn(batchnorm=True)}
+    models = {
+        "only_fc": FCNetClassifier((), max_epochs=3, random_state=0),
+        "fc": FCNetClassifier((16,), dropout=0.2, max_epochs=3, random_state=0),
+        "cnn": small_cnn(batchnorm=True),
+    }
     data = (X[train], y[train], X[test], y[test])
     with torch_threads(1):
-        local = compare_models(models, *data, X_valid=X[valid], y_valid=y[valid], n_jobs=1,
-                               progress=False)
+        local = compare_models(
+            models, *data, X_valid=X[valid], y_valid=y[valid], n_jobs=1, progress=False
+        )
     with parallel_config(backend="dask"):
-        remote = compare_models(models, *data, X_valid=X[valid], y_valid=y[valid], n_jobs=-1,
-                                progress=False)
-    pd.testing.assert_frame_equal(remote.drop(columns="fit_seconds"),
-                                  local.drop(columns="fit_seconds"))
+        remote = compare_models(
+            models, *data, X_valid=X[valid], y_valid=y[valid], n_jobs=-1, progress=False
+        )
+    pd.testing.assert_frame_equal(
+        remote.drop(columns="fit_seconds"), local.drop(columns="fit_seconds")
+    )
     assert len(on_cluster.recorder.deps) == 3
     # The models came back from the workers whole: same weights, same probabilities.
     for name in models:
-        np.testing.assert_array_equal(remote.attrs["models"][name].predict_proba(X[test]),
-                                      local.attrs["models"][name].predict_proba(X[test]))
+        np.testing.assert_array_equal(
+            remote.attrs["models"][name].predict_proba(X[test]),
+            local.attrs["models"][name].predict_proba(X[test]),
+        )
 
 
 @pytest.mark.slow  # a local Dask cluster: the second tier
@@ -230,8 +255,9 @@ def test_each_task_uses_the_threads_its_worker_gives_it(on_cluster, faces):
     assert client.submit(torch.get_num_threads, pure=False).result() == 2
     assert client.submit(dask_task_threads, pure=False).result() == 1
     with parallel_config(backend="dask"):
-        remote = cross_validate(small_cnn(callbacks=[ThreadProbe()]), X, y, cv=2, n_jobs=-1,
-                                return_estimator=True)
+        remote = cross_validate(
+            small_cnn(callbacks=[ThreadProbe()]), X, y, cv=2, n_jobs=-1, return_estimator=True
+        )
     for model in remote["estimator"]:
         assert model.history_[:, "torch_threads"] == [1, 1]
     # The worker thread got its setting back after the task.
@@ -246,36 +272,63 @@ def test_a_task_that_takes_a_whole_worker_uses_the_threads_it_is_given(faces):
     """One task at a time per worker (a resource of which it has one): n_threads gives it more."""
     distributed = pytest.importorskip("distributed")
     X, y = faces
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  resources={"slot": 1}, dashboard_address=":0") as cluster, \
-            distributed.Client(cluster, set_as_default=False) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=2,
+            processes=False,
+            resources={"slot": 1},
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
         for n_threads, threads in ((None, 1), (2, 2)):
             with parallel_config(backend="dask", client=client, resources={"slot": 1}):
-                cv = cross_validate(small_cnn(n_threads=n_threads, callbacks=[ThreadProbe()]),
-                                    X, y, cv=2, n_jobs=-1, return_estimator=True)
+                cv = cross_validate(
+                    small_cnn(n_threads=n_threads, callbacks=[ThreadProbe()]),
+                    X,
+                    y,
+                    cv=2,
+                    n_jobs=-1,
+                    return_estimator=True,
+                )
             for model in cv["estimator"]:
                 assert model.history_[:, "torch_threads"] == [threads, threads], n_threads
 
 
 @pytest.fixture(scope="module")
 def face_folder(tmp_path_factory, write_face_folder):
-    return write_face_folder(tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=12,
-                             image_size=16, random_state=3)
+    return write_face_folder(
+        tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=12, image_size=16, random_state=3
+    )
 
 
 @pytest.mark.slow  # a local Dask cluster: the second tier
 def test_cli_grid_and_compare_on_the_scheduler(on_cluster, face_folder, tmp_path, capsys):
     address = on_cluster.cluster.scheduler_address
     common = ["--data", str(face_folder), "--epochs", "1", "--quiet", "--scheduler", address]
-    assert main(["grid", "--model", "only_fc", "--param", "dropout=0.0,0.5", "--cv", "2",
-                 *common]) == 0
+    assert (
+        main(["grid", "--model", "only_fc", "--param", "dropout=0.0,0.5", "--cv", "2", *common])
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"scheduler: {address}" in out and "best:" in out
     # 2 candidates x 2 folds ran on the cluster, with X and y broadcast to the workers.
     assert [len(d) for d in on_cluster.recorder.deps.values()] == [2] * 4
     on_cluster.recorder.clear()
-    assert main(["compare", "--models", "only_fc,logistic_regression", "--out",
-                 str(tmp_path / "out"), *common]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--models",
+                "only_fc,logistic_regression",
+                "--out",
+                str(tmp_path / "out"),
+                *common,
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"scheduler: {address}" in out and "logistic_regression" in out
     # Each model's task takes the 6 broadcast arrays (train, test and valid X and y).
@@ -287,8 +340,11 @@ def test_cli_grid_and_compare_on_the_scheduler(on_cluster, face_folder, tmp_path
 def test_search_survives_a_killed_worker(on_cluster, faces):
     """A worker dies in the middle of a fit: Dask reruns its task, the results are whole."""
     X, y = faces
-    client, scheduler, recorder = on_cluster.client, on_cluster.cluster.scheduler, \
-        on_cluster.recorder
+    client, scheduler, recorder = (
+        on_cluster.client,
+        on_cluster.cluster.scheduler,
+        on_cluster.recorder,
+    )
     with torch_threads(1):
         local = SEARCHES["grid"](small_cnn(), n_jobs=1).fit(X, y)
     search = SEARCHES["grid"](small_cnn(callbacks=[ThreadProbe(sleep=0.5)]), n_jobs=-1)
@@ -308,8 +364,11 @@ def test_search_survives_a_killed_worker(on_cluster, faces):
     victim = None
     deadline = time.monotonic() + 60
     while victim is None and time.monotonic() < deadline:
-        busy = [ts.processing_on.address for ts in list(scheduler.tasks.values())
-                if "fit_and_score" in str(ts.key) and ts.processing_on is not None]
+        busy = [
+            ts.processing_on.address
+            for ts in list(scheduler.tasks.values())
+            if "fit_and_score" in str(ts.key) and ts.processing_on is not None
+        ]
         victim = busy[0] if busy else None
         time.sleep(0.05)
     assert victim is not None, "no fit task started"

@@ -143,7 +143,8 @@ def test_other_inputs_take_pytorchs_own_path():
     strided = torch.randn(20, 20)[:, ::2]  # neither contiguous nor channels-last
     out = Dropout(0.5)(strided)
     assert out.shape == strided.shape and set(out.unique().tolist()) - {0.0} <= set(
-        (strided * 2).flatten().tolist())
+        (strided * 2).flatten().tolist()
+    )
     half = Dropout(0.5)(torch.ones(1000, dtype=torch.bfloat16))
     assert set(half.unique().tolist()) == {0.0, 2.0}
 

@@ -139,9 +139,7 @@ def test_layout_error_is_a_value_error(tmp_path):
 
 
 def test_negative_labels_are_rejected(tmp_path, write_eight_faces_h5):
-    path = write_eight_faces_h5(
-        tmp_path / "f.hdf5", overrides={"Y_train_8_faces": np.full(16, -1)}
-    )
+    path = write_eight_faces_h5(tmp_path / "f.hdf5", overrides={"Y_train_8_faces": np.full(16, -1)})
     with pytest.raises(LayoutError, match=re.escape(str(path))):
         load_eight_faces(path)
 
@@ -158,8 +156,9 @@ def test_absurd_labels_are_refused_in_one_line(tmp_path, write_eight_faces_h5, l
         assert str(path) in str(info.value) and "\n" not in str(info.value)
 
 
-def test_negative_and_one_hot_labels_are_checked_by_the_layout_check(tmp_path,
-                                                                      write_eight_faces_h5):
+def test_negative_and_one_hot_labels_are_checked_by_the_layout_check(
+    tmp_path, write_eight_faces_h5
+):
     path = write_eight_faces_h5(tmp_path / "f.hdf5", overrides={"Y_test_8_faces": np.full(4, -3)})
     with pytest.raises(LayoutError, match="found -3"):
         check_eight_faces_file(path)
@@ -202,8 +201,9 @@ def server(monkeypatch):
     httpd.routes, httpd.requests = {}, []
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     # A short poll interval makes shutdown() return quickly.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield httpd
@@ -279,8 +279,9 @@ def test_html_body_is_rejected(server, data_home):
     assert isinstance(error.__cause__, LayoutError)
 
 
-def test_valid_hdf5_with_wrong_layout_is_rejected(server, tmp_path, data_home,
-                                                  write_eight_faces_h5):
+def test_valid_hdf5_with_wrong_layout_is_rejected(
+    server, tmp_path, data_home, write_eight_faces_h5
+):
     wrong = write_eight_faces_h5(tmp_path / "wrong.hdf5", overrides={"X_test_8_faces": None})
     server.routes["/wrong.hdf5"] = (200, wrong.read_bytes(), None)
     error = _assert_fails_cleanly(server, data_home, "/wrong.hdf5")
@@ -316,8 +317,7 @@ def test_connection_reset_mid_body(server, good_bytes, data_home):
             # SO_LINGER with a zero timeout makes close() send a TCP reset
             # (and no FIN first), so the client's next read fails with
             # ConnectionResetError rather than seeing a clean end of file.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
 
@@ -339,8 +339,9 @@ def test_retry_after_failure_succeeds(server, good_bytes, data_home):
 def test_no_download_when_disabled(server, data_home):
     server.routes["/good.hdf5"] = (200, b"unused", None)
     with pytest.raises(FileNotFoundError, match=re.escape(str(data_home))):
-        load_eight_faces(data_home=data_home, url=server.url + "/good.hdf5",
-                         download_if_missing=False)
+        load_eight_faces(
+            data_home=data_home, url=server.url + "/good.hdf5", download_if_missing=False
+        )
     assert server.requests == []
     assert _left_in(data_home) == []
 
@@ -348,8 +349,9 @@ def test_no_download_when_disabled(server, data_home):
 def test_existing_file_is_used_without_download(server, data_home, write_eight_faces_h5):
     data_home.mkdir()
     write_eight_faces_h5(data_home / EIGHT_FACES_FILENAME, n_per_split=(8, 8, 8))
-    faces = load_eight_faces(data_home=data_home, url=server.url + "/missing",
-                             download_if_missing=False, subset="valid")
+    faces = load_eight_faces(
+        data_home=data_home, url=server.url + "/missing", download_if_missing=False, subset="valid"
+    )
     assert faces.images.shape == (8, 48, 48, 3)
     assert server.requests == []
 
@@ -381,11 +383,13 @@ def test_target_names_cover_the_files_classes(tmp_path, write_eight_faces_h5):
     path = write_eight_faces_h5(tmp_path / "three.hdf5", n_per_split=(6, 3, 3), n_classes=3)
     for subset in ("train", "valid", "all"):
         assert list(load_eight_faces(path, subset=subset).target_names) == list(
-            EIGHT_FACES_NAMES[:3])
+            EIGHT_FACES_NAMES[:3]
+        )
 
 
-def test_a_download_with_absurd_labels_is_not_kept(server, tmp_path, data_home,
-                                                   write_eight_faces_h5):
+def test_a_download_with_absurd_labels_is_not_kept(
+    server, tmp_path, data_home, write_eight_faces_h5
+):
     y = np.zeros(16, dtype=np.int64)
     y[1] = 3000000
     bad = write_eight_faces_h5(tmp_path / "bad.hdf5", overrides={"Y_train_8_faces": y})
@@ -402,8 +406,7 @@ def test_a_downloaded_file_gets_the_usual_mode(server, good_bytes, data_home):
     server.routes["/good.hdf5"] = (200, good_bytes, None)
     old = os.umask(0o022)
     try:
-        path = fetch_eight_faces(data_home=data_home, url=server.url + "/good.hdf5",
-                                 progress=False)
+        path = fetch_eight_faces(data_home=data_home, url=server.url + "/good.hdf5", progress=False)
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644

@@ -5,11 +5,11 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from skorch.callbacks import Callback
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from facenet_sk import CNNClassifier, FCNetClassifier
 from facenet_sk.datasets import make_synthetic_faces
@@ -21,8 +21,9 @@ def faces():
 
 
 def small_cnn(**params):
-    defaults = dict(conv_filters=(4, 8), dense_units=16, max_epochs=3, batch_size=16,
-                    random_state=0)
+    defaults = dict(
+        conv_filters=(4, 8), dense_units=16, max_epochs=3, batch_size=16, random_state=0
+    )
     return CNNClassifier(**{**defaults, **params})
 
 
@@ -60,11 +61,13 @@ def test_images_and_flat_input_give_the_same_model(faces):
     X_images = faces.images / 255.0
     by_images = small_cnn().fit(X_images, faces.target)
     by_flat = small_cnn().fit(faces.data / 255.0, faces.target)
-    np.testing.assert_array_equal(by_images.predict_proba(X_images),
-                                  by_flat.predict_proba(faces.data / 255.0))
+    np.testing.assert_array_equal(
+        by_images.predict_proba(X_images), by_flat.predict_proba(faces.data / 255.0)
+    )
     # A model fitted on images predicts flat rows of the same pixels, and back.
-    np.testing.assert_array_equal(by_images.predict_proba(faces.data / 255.0),
-                                  by_flat.predict_proba(X_images))
+    np.testing.assert_array_equal(
+        by_images.predict_proba(faces.data / 255.0), by_flat.predict_proba(X_images)
+    )
 
 
 @pytest.mark.parametrize("make", [small_fc, small_cnn])
@@ -96,17 +99,17 @@ def test_pipeline_with_standard_scaler(faces):
 
 
 def test_cross_validate(faces):
-    result = cross_validate(small_fc(), faces.data / 255.0, faces.target, cv=3,
-                            return_train_score=True)
+    result = cross_validate(
+        small_fc(), faces.data / 255.0, faces.target, cv=3, return_train_score=True
+    )
     assert result["test_score"].shape == (3,)
     assert np.all((0 <= result["test_score"]) & (result["test_score"] <= 1))
 
 
 @pytest.mark.parametrize("grid", [{"dropout": [0.0, 0.5]}, {"batchnorm": [False, True]}])
 def test_grid_search(faces, grid):
-    search = GridSearchCV(small_cnn(max_epochs=2), grid, cv=2).fit(faces.data / 255.0,
-                                                                    faces.target)
-    (name, values), = grid.items()
+    search = GridSearchCV(small_cnn(max_epochs=2), grid, cv=2).fit(faces.data / 255.0, faces.target)
+    ((name, values),) = grid.items()
     assert list(search.cv_results_[f"param_{name}"]) == values
     assert search.best_params_[name] in values
     assert getattr(search.best_estimator_, name) in values
@@ -127,8 +130,7 @@ def test_pickle_and_joblib_round_trip(faces, make, tmp_path):
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     joblib.dump(clf, tmp_path / "model.joblib")
-    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X),
-                                  clf.predict(X))
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), clf.predict(X))
 
 
 def test_fixed_validation_set_shows_in_history(faces):
@@ -139,8 +141,10 @@ def test_fixed_validation_set_shows_in_history(faces):
         assert {"valid_loss", "valid_acc", "train_acc"} <= set(epoch)
     # The last epoch's valid_acc is the model's accuracy on that set.
     assert clf.history_[-1, "valid_acc"] == pytest.approx(clf.score(X[60:], y[60:]))
-    assert sum(b["valid_batch_size"] for b in clf.history_[-1, "batches"]
-               if "valid_batch_size" in b) == 24
+    assert (
+        sum(b["valid_batch_size"] for b in clf.history_[-1, "batches"] if "valid_batch_size" in b)
+        == 24
+    )
 
 
 def test_without_validation_trains_on_everything(faces):
@@ -165,8 +169,9 @@ def test_early_stopping_restores_the_best_epoch(faces):
     X, y = faces.data / 255.0, faces.target
     recorder = _RecordValidLoss()
     # A large learning rate makes the validation loss bounce, so stopping happens.
-    clf = small_fc(max_epochs=40, lr=0.05, early_stopping=True, n_iter_no_change=3,
-                   callbacks=[recorder]).fit(X, y)
+    clf = small_fc(
+        max_epochs=40, lr=0.05, early_stopping=True, n_iter_no_change=3, callbacks=[recorder]
+    ).fit(X, y)
     losses = clf.history_[:, "valid_loss"]
     best = int(np.argmin(losses))
     assert clf.n_epochs_ < 40
@@ -179,8 +184,9 @@ def test_early_stopping_restores_the_best_epoch(faces):
 def test_early_stopping_split_is_stratified(faces):
     clf = small_fc(max_epochs=1, early_stopping=True, validation_fraction=0.25)
     clf.fit(faces.data / 255.0, faces.target)
-    n_valid = sum(b["valid_batch_size"] for b in clf.history_[-1, "batches"]
-                  if "valid_batch_size" in b)
+    n_valid = sum(
+        b["valid_batch_size"] for b in clf.history_[-1, "batches"] if "valid_batch_size" in b
+    )
     assert n_valid == 21
 
 
@@ -199,8 +205,10 @@ def test_batchnorm_momentum_sets_how_fast_running_statistics_move(faces, make):
     X, y = faces.images / 255.0, faces.target
     slow = make(batchnorm=True, max_epochs=1).fit(X, y)
     fast = make(batchnorm=True, batchnorm_momentum=0.5, max_epochs=1).fit(X, y)
-    norms = [[m for m in model.net_.module_.modules() if "BatchNorm" in type(m).__name__]
-             for model in (slow, fast)]
+    norms = [
+        [m for m in model.net_.module_.modules() if "BatchNorm" in type(m).__name__]
+        for model in (slow, fast)
+    ]
     assert norms[0] and all(m.momentum == 0.01 for m in norms[0])
     assert all(m.momentum == 0.5 for m in norms[1])
     # The running means start at 0: after the same steps, the faster ones moved further.
@@ -236,8 +244,7 @@ def test_interrupt_keeps_the_weights_reached(faces):
             if len(net.history) == 2:
                 raise KeyboardInterrupt
 
-    clf = small_fc(max_epochs=10, callbacks=[Interrupt()]).fit(faces.data / 255.0,
-                                                                faces.target)
+    clf = small_fc(max_epochs=10, callbacks=[Interrupt()]).fit(faces.data / 255.0, faces.target)
     assert clf.interrupted_
     assert clf.n_epochs_ == 2
     assert clf.predict(faces.data[:3] / 255.0).shape == (3,)

@@ -37,14 +37,17 @@ def test_as_rgb_uint8_takes_every_kind_of_image():
     assert as_rgb_uint8(np.full((4, 4, 3), 127.6)).max() == 128
 
 
-@pytest.mark.parametrize("image, message", [
-    (np.zeros((4, 4, 2)), "shape"),
-    (np.zeros(4), "shape"),
-    (np.full((4, 4), np.nan), "NaN"),
-    (np.full((4, 4), 300.0), "0..255"),
-    (np.full((4, 4), -2), "0..255"),
-    (np.full((4, 4), "x"), "dtype"),
-])
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.zeros((4, 4, 2)), "shape"),
+        (np.zeros(4), "shape"),
+        (np.full((4, 4), np.nan), "NaN"),
+        (np.full((4, 4), 300.0), "0..255"),
+        (np.full((4, 4), -2), "0..255"),
+        (np.full((4, 4), "x"), "dtype"),
+    ],
+)
 def test_as_rgb_uint8_rejects_what_is_not_an_image(image, message):
     with pytest.raises(ValueError, match=message):
         as_rgb_uint8(image)
@@ -60,24 +63,39 @@ def test_no_face_raises_or_keeps_the_centre():
 
 
 def test_tiny_and_odd_images_are_no_face_not_a_crash():
-    images = [np.zeros((1, 1, 3), np.uint8), np.zeros((3, 500), np.uint8),
-              np.full((40, 40, 4), 255, np.uint8)]
+    images = [
+        np.zeros((1, 1, 3), np.uint8),
+        np.zeros((3, 500), np.uint8),
+        np.full((40, 40, 4), 255, np.uint8),
+    ]
     with pytest.warns(UserWarning, match="no face found in 3 of 3"):
         out = FaceAligner(on_missing="center").transform(images)
     assert out.shape == (3, 48, 48, 3)
 
 
-@pytest.mark.parametrize("X, message", [
-    (np.zeros((4, 4)), "sequence of images"),
-    ([], "no images"),
-])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((4, 4)), "sequence of images"),
+        ([], "no images"),
+    ],
+)
 def test_aligner_bad_input(X, message):
     with pytest.raises(ValueError, match=message):
         FaceAligner().transform(X)
 
 
-@pytest.mark.parametrize("params", [{"image_size": 8}, {"upsample": -1}, {"upsample": 9},
-                                    {"on_missing": "skip"}, {"max_side": 10}, {"framing": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"image_size": 8},
+        {"upsample": -1},
+        {"upsample": 9},
+        {"on_missing": "skip"},
+        {"max_side": 10},
+        {"framing": "x"},
+    ],
+)
 def test_aligner_bad_parameters(params):
     with pytest.raises(ValueError):
         FaceAligner(**params).fit()
@@ -85,15 +103,15 @@ def test_aligner_bad_parameters(params):
 
 # ------------------------------------------------------------ real photos
 def test_aligned_faces_have_the_course_framing(lfw_root):
-    photos = [Image.open(f).convert("RGB") for files in _photos(lfw_root).values()
-              for f in files]
+    photos = [Image.open(f).convert("RGB") for files in _photos(lfw_root).values() for f in files]
     chips = FaceAligner().fit_transform([np.asarray(p) for p in photos])
     assert chips.shape == (len(photos), 48, 48, 3) and chips.dtype == np.uint8
     crops = np.stack([_crop(p) for p in photos])
     # The course's crop of deep-funneled LFW and the aligned chip frame the face
     # alike: closer to each other than the crop is to itself moved by 8 pixels.
-    moved = np.stack([_crop(p.transform(p.size, Image.Transform.AFFINE, (1, 0, 8, 0, 1, 0)))
-                      for p in photos])
+    moved = np.stack(
+        [_crop(p.transform(p.size, Image.Transform.AFFINE, (1, 0, 8, 0, 1, 0))) for p in photos]
+    )
     assert np.abs(chips - crops).mean() < np.abs(moved - crops).mean()
 
 
@@ -102,8 +120,9 @@ def test_a_turned_photo_is_aligned_upright(lfw_root):
     turned = photo.rotate(25, resample=Image.Resampling.BICUBIC)
     straight, upright = FaceAligner().transform([np.asarray(photo), np.asarray(turned)])
     unaligned = _crop(turned)
-    assert np.abs(upright - straight.astype(float)).mean() < \
-        0.5 * np.abs(unaligned - straight).mean()
+    assert (
+        np.abs(upright - straight.astype(float)).mean() < 0.5 * np.abs(unaligned - straight).mean()
+    )
 
 
 def test_the_largest_face_is_kept_and_upsample_finds_small_ones(lfw_root):
@@ -113,9 +132,12 @@ def test_the_largest_face_is_kept_and_upsample_finds_small_ones(lfw_root):
     group.paste(small.resize((125, 125)), (20, 200))
     group.paste(big, (350, 40))
     alone_big, alone_small, chosen = FaceAligner().transform(
-        [np.asarray(big), np.asarray(small), np.asarray(group)])
-    assert np.abs(chosen - alone_big.astype(float)).mean() < \
-        np.abs(chosen - alone_small.astype(float)).mean()
+        [np.asarray(big), np.asarray(small), np.asarray(group)]
+    )
+    assert (
+        np.abs(chosen - alone_big.astype(float)).mean()
+        < np.abs(chosen - alone_small.astype(float)).mean()
+    )
     # A face of about 40 pixels: found only when the photo is doubled first.
     tiny = [np.asarray(big.resize((100, 100)))]
     with pytest.raises(ValueError, match="no face found"):
@@ -138,8 +160,9 @@ def photo_folder(lfw_root, tmp_path):
     photo.convert("RGBA").save(first / "rgba.png")
     Image.fromarray(np.asarray(photo.convert("L"), np.uint16) * 257).save(first / "deep.png")
     photo.resize((12, 12)).save(second / "tiny.png")
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 300, 3), np.uint8)) \
-        .save(second / "noise.png")
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (200, 300, 3), np.uint8)).save(
+        second / "noise.png"
+    )
     return root, third
 
 
@@ -150,8 +173,7 @@ def test_load_face_folder_detects_and_skips_photos_without_a_face(photo_folder):
     assert faces.images.shape == (15, 48, 48, 3)
     assert sorted(p.rsplit("/", 1)[-1] for p in faces.skipped) == ["noise.png", "tiny.png"]
     assert faces.n_faces.shape == (15,) and (faces.n_faces >= 1).all()
-    assert {"grey.png", "rgba.png", "deep.png"} <= {p.rsplit("/", 1)[-1]
-                                                     for p in faces.filenames}
+    assert {"grey.png", "rgba.png", "deep.png"} <= {p.rsplit("/", 1)[-1] for p in faces.filenames}
     assert "detected and aligned" in faces.DESCR
 
 
@@ -182,8 +204,7 @@ def _dlib_own_chip(photo):
     from facenet_sk.faces._models import face_detector, shape_predictor
 
     boxes = sorted(face_detector()(photo, 1), key=lambda box: -box.area())
-    return dlib.get_face_chip(photo, shape_predictor()(photo, boxes[0]), size=150,
-                              padding=0.25)
+    return dlib.get_face_chip(photo, shape_predictor()(photo, boxes[0]), size=150, padding=0.25)
 
 
 def test_detect_also_cuts_dlibs_own_chips_from_the_photos(lfw_root, tmp_path):
@@ -199,7 +220,8 @@ def test_detect_also_cuts_dlibs_own_chips_from_the_photos(lfw_root, tmp_path):
     # Pixel for pixel dlib's own chips, cut from the photo, not from the 48 px face.
     np.testing.assert_array_equal(faces.chips, np.stack([_dlib_own_chip(p) for p in photos]))
     np.testing.assert_array_equal(
-        FaceAligner(image_size=150, framing="dlib").transform(photos), faces.chips)
+        FaceAligner(image_size=150, framing="dlib").transform(photos), faces.chips
+    )
     # The course's 48 px faces are unchanged by the chips.
     np.testing.assert_array_equal(FaceAligner().transform(photos), faces.images)
     # The loader's X alone, unchanged: return_X_y gives the 48 px rows.
@@ -211,13 +233,14 @@ def test_the_face_rows_take_the_chips(lfw_root):
     from facenet_sk.baselines import face_embedding_baseline, face_embedding_fcnet_baseline
     from facenet_sk.faces import FaceEmbedding
 
-    photos = [np.asarray(Image.open(f).convert("RGB"))
-              for f in _photos(lfw_root, n_people=1, n_per_person=2).popitem()[1]]
+    photos = [
+        np.asarray(Image.open(f).convert("RGB"))
+        for f in _photos(lfw_root, n_people=1, n_per_person=2).popitem()[1]
+    ]
     chips = FaceAligner(image_size=150, framing="dlib").transform(photos)
     assert face_embedding_baseline(framing="dlib")["embed"].framing == "dlib"
     assert face_embedding_fcnet_baseline(framing="dlib")["embed"].framing == "dlib"
     from facenet_sk.faces._models import face_recognizer
 
     own = np.array([face_recognizer().compute_face_descriptor(chip) for chip in chips])
-    np.testing.assert_allclose(FaceEmbedding(framing="dlib").transform(chips), own,
-                               atol=1e-4)
+    np.testing.assert_allclose(FaceEmbedding(framing="dlib").transform(chips), own, atol=1e-4)

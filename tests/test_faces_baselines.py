@@ -6,9 +6,14 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from facenet_sk import compare_models
-from facenet_sk.baselines import (BASELINE_NAMES, FACE_BASELINE_NAMES, available_baselines,
-                                  face_embedding_baseline, face_embedding_fcnet_baseline,
-                                  make_baseline)
+from facenet_sk.baselines import (
+    BASELINE_NAMES,
+    FACE_BASELINE_NAMES,
+    available_baselines,
+    face_embedding_baseline,
+    face_embedding_fcnet_baseline,
+    make_baseline,
+)
 from facenet_sk.cli import build_parser, main, model_names
 from facenet_sk.faces import FaceEmbedding
 
@@ -26,12 +31,20 @@ def test_face_baselines_are_built_by_name():
 
 def test_embedding_rows_beat_chance_by_far_on_real_faces(lfw_small_embeddings):
     faces = lfw_small_embeddings.faces
-    X_tr, X_te, y_tr, y_te = train_test_split(faces.data, faces.target, test_size=0.25,
-                                              stratify=faces.target, random_state=0)
-    table = compare_models({"face_embedding": face_embedding_baseline(n_jobs=2),
-                            "face_embedding_fcnet": face_embedding_fcnet_baseline(
-                                n_jobs=2, max_epochs=30)},
-                           X_tr, y_tr, X_te, y_te, progress=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        faces.data, faces.target, test_size=0.25, stratify=faces.target, random_state=0
+    )
+    table = compare_models(
+        {
+            "face_embedding": face_embedding_baseline(n_jobs=2),
+            "face_embedding_fcnet": face_embedding_fcnet_baseline(n_jobs=2, max_epochs=30),
+        },
+        X_tr,
+        y_tr,
+        X_te,
+        y_te,
+        progress=False,
+    )
     # 6 people, 9 training photos each, 48x48 crops: chance is 0.17.
     assert (table["test_accuracy"] >= 0.9).all(), table
     assert table.loc[0, "n_params"] == 6 * 128 + 6
@@ -49,9 +62,21 @@ def test_the_embedding_classifier_alone_on_cached_embeddings(lfw_small_embedding
 
 def test_cli_compare_detects_faces_and_adds_the_embedding_rows(lfw_small, tmp_path, capsys):
     # (The eigenfaces baseline needs 150 training photos: not on 6 x 12 photos.)
-    code = main(["compare", "--data", str(lfw_small), "--detect", "--models",
-                 "only_fc,face_embedding,face_embedding_fcnet", "--epochs", "1",
-                 "--out", str(tmp_path), "--quiet"])
+    code = main(
+        [
+            "compare",
+            "--data",
+            str(lfw_small),
+            "--detect",
+            "--models",
+            "only_fc,face_embedding,face_embedding_fcnet",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     for name in ("only_fc", "face_embedding", "face_embedding_fcnet"):
@@ -65,10 +90,23 @@ def test_cli_compare_detects_faces_and_adds_the_embedding_rows(lfw_small, tmp_pa
     assert model_names(args, ()) == ["cnn", *BASELINE_NAMES, *FACE_BASELINE_NAMES]
 
 
-def test_cli_compare_hints_at_the_face_rows_on_few_photos_per_person(lfw_small, tmp_path,
-                                                                    capsys):
-    code = main(["compare", "--data", str(lfw_small), "--crop", "60,60,190,190", "--models",
-                 "only_fc", "--epochs", "1", "--out", str(tmp_path), "--quiet"])
+def test_cli_compare_hints_at_the_face_rows_on_few_photos_per_person(lfw_small, tmp_path, capsys):
+    code = main(
+        [
+            "compare",
+            "--data",
+            str(lfw_small),
+            "--crop",
+            "60,60,190,190",
+            "--models",
+            "only_fc",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     hint = [line for line in out.splitlines() if line.startswith("hint:")]
@@ -78,8 +116,20 @@ def test_cli_compare_hints_at_the_face_rows_on_few_photos_per_person(lfw_small, 
 
 
 def test_cli_detect_with_crop_is_a_clear_error(lfw_small, tmp_path, capsys):
-    code = main(["compare", "--data", str(lfw_small), "--detect", "--crop", "60,60,190,190",
-                 "--models", "face_embedding", "--out", str(tmp_path)])
+    code = main(
+        [
+            "compare",
+            "--data",
+            str(lfw_small),
+            "--detect",
+            "--crop",
+            "60,60,190,190",
+            "--models",
+            "face_embedding",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 1 and "exclude each other" in capsys.readouterr().err
 
 
@@ -91,8 +141,9 @@ def test_compare_detect_gives_the_face_rows_the_chips_of_the_same_photos(lfw_sma
     split = load_split(lfw_small, detect=True, random_state=0)
     faces, chips = split.chips
     assert faces.shape[1] == 48 * 48 * 3 and chips.shape[1:] == (150, 150, 3)
-    models = _embed_chips({"face_embedding": face_embedding_baseline(),
-                           "only_fc": "left alone"}, faces, chips)
+    models = _embed_chips(
+        {"face_embedding": face_embedding_baseline(), "only_fc": "left alone"}, faces, chips
+    )
     assert models["only_fc"] == "left alone"
     lookup, row = models["face_embedding"][0], models["face_embedding"][1]
     assert isinstance(lookup, ChipLookup) and row.named_steps["embed"].framing == "dlib"

@@ -78,6 +78,7 @@ def _count_embeddings(monkeypatch):
         def counting(images, *args):
             calls.append(len(images))
             return original(images, *args)
+
         return counting
 
     for name in ("embed_chips", "embed_chips_torch"):
@@ -97,17 +98,20 @@ def test_memory_embeds_each_image_once_in_a_grid_search(chips, tmp_path, monkeyp
     np.testing.assert_allclose(cached, FaceEmbedding().transform(chips.data))
 
 
-@pytest.mark.parametrize("X, message", [
-    (np.zeros((2, 48, 40, 3)), "square RGB"),
-    (np.zeros((2, 48, 48, 4)), "square RGB"),
-    (np.zeros((2, 48 * 48)), "square RGB image"),
-    (np.zeros((2, 8, 8, 3)), "at least 16x16"),
-    (np.full((2, 48 * 48 * 3), 256.0), "0..255"),
-    (np.full((2, 48 * 48 * 3), -1), "0..255"),
-    (np.full((2, 48 * 48 * 3), np.nan), "NaN"),
-    (np.zeros((0, 48 * 48 * 3)), "0 sample"),
-    (np.full((2, 48 * 48 * 3), "a"), "dtype"),
-])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((2, 48, 40, 3)), "square RGB"),
+        (np.zeros((2, 48, 48, 4)), "square RGB"),
+        (np.zeros((2, 48 * 48)), "square RGB image"),
+        (np.zeros((2, 8, 8, 3)), "at least 16x16"),
+        (np.full((2, 48 * 48 * 3), 256.0), "0..255"),
+        (np.full((2, 48 * 48 * 3), -1), "0..255"),
+        (np.full((2, 48 * 48 * 3), np.nan), "NaN"),
+        (np.zeros((0, 48 * 48 * 3)), "0 sample"),
+        (np.full((2, 48 * 48 * 3), "a"), "dtype"),
+    ],
+)
 def test_bad_input_is_a_clear_error(X, message):
     with pytest.raises(ValueError, match=message):
         FaceEmbedding().fit_transform(X)
@@ -140,22 +144,26 @@ def test_embeddings_equal_dlibs_own_on_the_same_chip(lfw_small):
         chips.append(dlib.get_face_chip(photo, landmarks, size=150, padding=0.25))
     theirs = np.array(theirs)
     # The same chip: the same numbers.
-    np.testing.assert_allclose(FaceEmbedding(framing="dlib").transform(np.stack(chips)),
-                               theirs, atol=1e-5)
+    np.testing.assert_allclose(
+        FaceEmbedding(framing="dlib").transform(np.stack(chips)), theirs, atol=1e-5
+    )
     # The library's own way (course framing, 48x48 like the course's data): close to
     # dlib's, far closer than the 0.6 that separates two people.
     ours = FaceEmbedding().transform(FaceAligner(image_size=48).transform(photos))
     assert np.linalg.norm(ours - theirs, axis=1).max() < 0.3
 
 
-@pytest.mark.parametrize("planted", [
-    np.float64(0.123),                   # a scalar would become the whole embedding
-    np.zeros(64),                        # too short: a broadcast error
-    np.zeros((1, 128)),                  # another shape
-    np.full(128, np.nan),                # not finite
-    np.arange(128),                      # integers: not an embedding
-    np.array(["x"] * 128),               # strings
-])
+@pytest.mark.parametrize(
+    "planted",
+    [
+        np.float64(0.123),  # a scalar would become the whole embedding
+        np.zeros(64),  # too short: a broadcast error
+        np.zeros((1, 128)),  # another shape
+        np.full(128, np.nan),  # not finite
+        np.arange(128),  # integers: not an embedding
+        np.array(["x"] * 128),  # strings
+    ],
+)
 def test_bad_cache_entries_are_recomputed_and_replaced(chips, tmp_path, monkeypatch, planted):
     """A cache entry that is not a finite (128,) float vector is never trusted."""
     model = FaceEmbedding(memory=tmp_path)

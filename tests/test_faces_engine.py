@@ -22,8 +22,9 @@ ATOL = 1e-4
 #: The deep-funneled photos' fixed crop around the face, as the course's data.
 CROP = (60, 60, 190, 190)
 #: lfw_more_people, next to lfw_deepfunneled (overridden by FACENET_SK_LFW_MORE).
-_DEFAULT_MORE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / \
-    "lfw_more_people"
+_DEFAULT_MORE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw_more_people"
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +35,24 @@ def model_bytes():
 def _chip(path):
     """A photo's fixed crop, resized to the network's 150 px: a chip for both engines."""
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGB").crop(CROP).resize((150, 150),
-                                                                  Image.Resampling.BILINEAR))
+        return np.asarray(
+            image.convert("RGB").crop(CROP).resize((150, 150), Image.Resampling.BILINEAR)
+        )
 
 
 # --- dlib's serialization ---------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, value", [
-    (b"\x01\x00", 0), (b"\x01\x96", 150), (b"\x81\x05", -5), (b"\x02\x00\x01", 256),
-    (b"\x08" + (2**63 - 1).to_bytes(8, "little"), 2**63 - 1),
-])
+
+@pytest.mark.parametrize(
+    "raw, value",
+    [
+        (b"\x01\x00", 0),
+        (b"\x01\x96", 150),
+        (b"\x81\x05", -5),
+        (b"\x02\x00\x01", 256),
+        (b"\x08" + (2**63 - 1).to_bytes(8, "little"), 2**63 - 1),
+    ],
+)
 def test_reader_integers(raw, value):
     reader = DlibReader(raw)
     assert reader.int() == value and reader.pos == len(raw)
@@ -52,8 +61,14 @@ def test_reader_integers(raw, value):
 def test_reader_floats_strings_bools():
     # 0.04 and 0.6 as dlib writes them (the loss layer's margin and threshold),
     # 0.0, then inf, a string and a flag.
-    raw = (b"\x03\x0a\xd7\xa3\x81\x1c" b"\x03\x9a\x99\x99\x81\x18" b"\x01\x00\x01\x0b"
-           b"\x01\x00\x02\x00\x7d" b"\x01\x05relu_" b"1")
+    raw = (
+        b"\x03\x0a\xd7\xa3\x81\x1c"
+        b"\x03\x9a\x99\x99\x81\x18"
+        b"\x01\x00\x01\x0b"
+        b"\x01\x00\x02\x00\x7d"
+        b"\x01\x05relu_"
+        b"1"
+    )
     reader = DlibReader(raw)
     assert reader.float() == pytest.approx(0.04, rel=1e-7)
     assert reader.float() == pytest.approx(0.6, rel=1e-7)
@@ -73,13 +88,16 @@ def test_reader_parses_the_whole_model(model_bytes):
     assert net.layers[-1][1]["weight"].shape == (128, 256)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b[: len(b) // 2], "short"),                       # truncated
-    (lambda b: b + b"\x00", "unread byte"),                      # trailing bytes
-    (lambda b: b[:5] + b"x" + b[6:], "loss_metric_2"),           # another loss layer
-    (lambda b: b"\x01\x02" + b[2:], "loss layer version"),
-    (lambda b: b"", "short"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b[: len(b) // 2], "short"),  # truncated
+        (lambda b: b + b"\x00", "unread byte"),  # trailing bytes
+        (lambda b: b[:5] + b"x" + b[6:], "loss_metric_2"),  # another loss layer
+        (lambda b: b"\x01\x02" + b[2:], "loss layer version"),
+        (lambda b: b"", "short"),
+    ],
+)
 def test_reader_refuses_damaged_or_other_files(model_bytes, damage, message):
     with pytest.raises(DlibFormatError, match=message):
         read_resnet(damage(model_bytes))
@@ -92,6 +110,7 @@ def test_reader_refuses_another_dlib_model():
 
 
 # --- the weights kept on disk -----------------------------------------------------------
+
 
 def test_weights_are_kept_and_reloaded(tmp_path, model_bytes):
     path = _resnet_weights.weights_path(tmp_path)
@@ -167,6 +186,7 @@ def test_read_only_data_folder_still_works(tmp_path, monkeypatch):
 
 # --- the same numbers as dlib -----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def synthetic_chips():
     faces = make_synthetic_faces(n_people=3, n_per_person=3, image_size=150, random_state=1)
@@ -188,9 +208,12 @@ def test_torch_engine_equals_dlib_on_lfw_chips(lfw_small):
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=ATOL)
     # The course framing goes through the same resizing for both engines.
     course = np.stack([np.asarray(Image.fromarray(c).resize((48, 48))) for c in chips[:4]])
-    np.testing.assert_allclose(FaceEmbedding(device="cpu").transform(course),
-                               FaceEmbedding(engine="dlib").transform(course),
-                               rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        FaceEmbedding(device="cpu").transform(course),
+        FaceEmbedding(engine="dlib").transform(course),
+        rtol=0,
+        atol=ATOL,
+    )
 
 
 def test_batches_and_threads_do_not_change_the_numbers(synthetic_chips, monkeypatch):
@@ -205,8 +228,9 @@ def test_batches_and_threads_do_not_change_the_numbers(synthetic_chips, monkeypa
 
 def test_bfloat16_is_close_and_cached_apart(synthetic_chips, tmp_path):
     exact = FaceEmbedding(framing="dlib", device="cpu").transform(synthetic_chips)
-    low = FaceEmbedding(framing="dlib", device="cpu", precision="bfloat16",
-                        memory=tmp_path).transform(synthetic_chips)
+    low = FaceEmbedding(
+        framing="dlib", device="cpu", precision="bfloat16", memory=tmp_path
+    ).transform(synthetic_chips)
     assert not np.array_equal(low, exact)
     assert np.abs(low - exact).max() < 0.02
     FaceEmbedding(framing="dlib", memory=tmp_path).transform(synthetic_chips)
@@ -225,8 +249,11 @@ def test_device_auto_and_a_missing_gpu():
 
 def test_bad_engine_parameters():
     X = np.zeros((1, 48, 48, 3))
-    for params, name in [({"engine": "onnx"}, "engine"), ({"device": "tpu"}, "device"),
-                         ({"precision": "float16"}, "precision")]:
+    for params, name in [
+        ({"engine": "onnx"}, "engine"),
+        ({"device": "tpu"}, "device"),
+        ({"precision": "float16"}, "precision"),
+    ]:
         with pytest.raises(ValueError, match=name):
             FaceEmbedding(**params).fit(X)
 
@@ -249,6 +276,7 @@ def test_module_from_dlib_weights_runs_any_batch(model_bytes):
 
 # --- every LFW photo ----------------------------------------------------------------------
 
+
 def _lfw_more_or_skip():
     root = Path(os.environ.get("FACENET_SK_LFW_MORE") or _DEFAULT_MORE)
     if not root.is_dir():
@@ -266,7 +294,7 @@ def test_torch_engine_equals_dlib_on_every_lfw_photo(lfw_root):
     assert len(photos) > 4000
     worst = 0.0
     for start in range(0, len(photos), 512):
-        chips = np.stack([_chip(p) for p in photos[start:start + 512]])
+        chips = np.stack([_chip(p) for p in photos[start : start + 512]])
         ours = FaceEmbedding(framing="dlib", device="cpu").transform(chips)
         theirs = FaceEmbedding(framing="dlib", engine="dlib", n_jobs=2).transform(chips)
         worst = max(worst, float(np.abs(ours - theirs).max()))

@@ -17,8 +17,11 @@ y = np.array(["ann", "ann", "bob", "bob"])
 def test_predict_names_the_nearest_or_says_unknown():
     model = NearestFaceClassifier(distance_threshold=0.5).fit(X, y)
     assert model.unknown_label_ == "unknown" and list(model.classes_) == ["ann", "bob"]
-    assert model.predict([[0.05, 0.1], [0.95, 0.0], [0.0, 5.0]]).tolist() == \
-        ["ann", "bob", "unknown"]
+    assert model.predict([[0.05, 0.1], [0.95, 0.0], [0.0, 5.0]]).tolist() == [
+        "ann",
+        "bob",
+        "unknown",
+    ]
     never = NearestFaceClassifier(distance_threshold=None).fit(X, y)
     assert never.predict([[0.0, 5.0]]).tolist() == ["ann"]
 
@@ -71,9 +74,12 @@ def test_grid_search_tunes_the_threshold_with_unknown_samples_in_the_folds():
     labels = np.repeat([0, 1, 2, 3, -1], 20)
     points = centres[np.repeat(np.arange(5), 20)] + rng.normal(0, 0.2, (100, 2))
     points[labels == -1] = rng.uniform(-6, 12, (20, 2)) + [0, 20]  # strangers, anywhere far
-    search = GridSearchCV(NearestFaceClassifier(), {"distance_threshold": [0.01, 1.5, 30.0]},
-                          scoring=open_set_scorer, cv=StratifiedKFold(4, shuffle=True,
-                                                                      random_state=0))
+    search = GridSearchCV(
+        NearestFaceClassifier(),
+        {"distance_threshold": [0.01, 1.5, 30.0]},
+        scoring=open_set_scorer,
+        cv=StratifiedKFold(4, shuffle=True, random_state=0),
+    )
     search.fit(points, labels)
     # Too strict rejects everyone, too loose accepts every stranger.
     assert search.best_params_ == {"distance_threshold": 1.5}
@@ -82,6 +88,7 @@ def test_grid_search_tunes_the_threshold_with_unknown_samples_in_the_folds():
 
 def test_open_set_scorer_needs_an_unknown_label():
     from sklearn.linear_model import LogisticRegression
+
     model = LogisticRegression().fit(X, y)
     with pytest.raises(ValueError, match="unknown_label_"):
         open_set_scorer(model, X, y)
@@ -103,8 +110,11 @@ def test_bad_input_and_parameters():
 
 def test_clone_and_pickle():
     model = NearestFaceClassifier(distance_threshold=0.3).fit(X, y)
-    assert clone(model).get_params() == {"distance_threshold": 0.3, "reference": "mean",
-                                         "unknown_label": "auto"}
+    assert clone(model).get_params() == {
+        "distance_threshold": 0.3,
+        "reference": "mean",
+        "unknown_label": "auto",
+    }
     restored = pickle.loads(pickle.dumps(model))
     assert restored.predict(X).tolist() == model.predict(X).tolist()
 
@@ -135,8 +145,10 @@ def test_fit_measures_the_spread_of_each_persons_photos():
     marked = np.where(labels < 2, labels, -1)
     two = NearestFaceClassifier().fit(photos, marked)
     assert two.n_known_ == 60 and two.classes_.tolist() == [0, 1]
-    expected = (sum(((photos[labels == k] - photos[labels == k].mean(0)) ** 2).sum()
-                    for k in (0, 1)) + PRIOR_WEIGHT * PRIOR_WITHIN_VARIANCE) / (58 + PRIOR_WEIGHT)
+    expected = (
+        sum(((photos[labels == k] - photos[labels == k].mean(0)) ** 2).sum() for k in (0, 1))
+        + PRIOR_WEIGHT * PRIOR_WITHIN_VARIANCE
+    ) / (58 + PRIOR_WEIGHT)
     assert two.within_variance_ == pytest.approx(expected)
 
 
@@ -167,8 +179,7 @@ def test_strangers_are_rejected_whatever_the_gallery_size():
     for n in (2, 3, 6):
         gallery = known & (np.arange(len(labels)) % 12 < n)
         test = known & (np.arange(len(labels)) % 12 >= 6)
-        model = NearestFaceClassifier(distance_threshold=0.5).fit(photos[gallery],
-                                                                 labels[gallery])
+        model = NearestFaceClassifier(distance_threshold=0.5).fit(photos[gallery], labels[gallery])
         named = (model.predict(photos[test]) == labels[test]).mean()
         rejected = (model.predict(photos[~known]) == -1).mean()
         assert named >= 0.95 and rejected >= 0.95, (n, named, rejected)
@@ -184,6 +195,7 @@ def test_on_real_faces_strangers_are_rejected(lfw_small_embeddings):
     named = (model.predict(embeddings[test_known]) == faces.target[test_known]).mean()
     rejected = (model.predict(embeddings[~known]) == -1).mean()
     assert named >= 0.8 and rejected >= 0.9, (named, rejected)
-    loose = NearestFaceClassifier(distance_threshold=0.7).fit(embeddings[train],
-                                                              faces.target[train])
+    loose = NearestFaceClassifier(distance_threshold=0.7).fit(
+        embeddings[train], faces.target[train]
+    )
     assert (loose.predict(embeddings[~known]) == -1).mean() < rejected

@@ -19,8 +19,9 @@ pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from strangers import measure
 
-_DEFAULT_MORE = (Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-                 / "lfw_more_people")
+_DEFAULT_MORE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lfw_more_people"
+)
 
 
 def _more_people_or_skip():
@@ -53,18 +54,27 @@ def test_strangers_are_rejected_on_people_never_seen(tmp_path):
     # 131 people, 6 photos each (3 to know a person by, 3 to name); 40 draws
     # of 7 known people and 8 strangers.
     embeddings, target = _route(_more_people_or_skip(), tmp_path, 6)
-    named, rejected, _, _ = measure(embeddings, target, n_known=7, n_strangers=8,
-                                    n_draws=40, gallery="half", params={})
+    named, rejected, _, _ = measure(
+        embeddings, target, n_known=7, n_strangers=8, n_draws=40, gallery="half", params={}
+    )
     assert named >= 0.98 and rejected >= 0.98, (named, rejected)
     # The former default, the nearest photo at the same threshold, names far fewer.
-    nearest, _, _, _ = measure(embeddings, target, n_known=7, n_strangers=8, n_draws=40,
-                               gallery="half", params={"reference": "nearest"})
+    nearest, _, _, _ = measure(
+        embeddings,
+        target,
+        n_known=7,
+        n_strangers=8,
+        n_draws=40,
+        gallery="half",
+        params={"reference": "nearest"},
+    )
     assert nearest < named - 0.05, (nearest, named)
 
 
 @pytest.mark.slow
 def test_strangers_are_rejected_on_lfw19(lfw_root, tmp_path):
     embeddings, target = _route(lfw_root, tmp_path, 10)
-    named, rejected, _, _ = measure(embeddings, target, n_known=10, n_strangers=9,
-                                    n_draws=40, gallery="half", params={})
+    named, rejected, _, _ = measure(
+        embeddings, target, n_known=10, n_strangers=9, n_draws=40, gallery="half", params={}
+    )
     assert named >= 0.98 and rejected >= 0.98, (named, rejected)

@@ -9,11 +9,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from facenet_sk._batches import BatchLoader, TensorDataset
 from facenet_sk import MODEL_NAMES, eigenfaces_baseline, logistic_regression_baseline, make_model
+from facenet_sk._batches import BatchLoader, TensorDataset
 from facenet_sk.datasets import make_synthetic_faces
-from facenet_sk.few_shot import (FEW_SHOT_COLUMNS, few_shot_curve, few_shot_split, plot_few_shot,
-                                 summarize_few_shot)
+from facenet_sk.few_shot import (
+    FEW_SHOT_COLUMNS,
+    few_shot_curve,
+    few_shot_split,
+    plot_few_shot,
+    summarize_few_shot,
+)
 
 #: (training ids, test ids) of every fit of a RecordingClassifier, in order.
 CALLS = []
@@ -42,8 +47,14 @@ def ids():
 
 def test_one_row_per_model_n_and_draw(ids):
     X, y = ids
-    table = few_shot_curve({"rec": RecordingClassifier(), "logreg": LogisticRegression()},
-                           X, y, n_per_person=(1, 2, None), n_draws=3, progress=False)
+    table = few_shot_curve(
+        {"rec": RecordingClassifier(), "logreg": LogisticRegression()},
+        X,
+        y,
+        n_per_person=(1, 2, None),
+        n_draws=3,
+        progress=False,
+    )
     assert tuple(table.columns) == FEW_SHOT_COLUMNS
     assert list(table["model"]) == ["rec"] * 7 + ["logreg"] * 7
     rec = table[table["model"] == "rec"]
@@ -61,8 +72,9 @@ def test_one_row_per_model_n_and_draw(ids):
 
 def test_fixed_test_set_random_nested_draws(ids):
     X, y = ids
-    few_shot_curve({"rec": RecordingClassifier()}, X, y, n_per_person=(1, 3, None), n_draws=4,
-                   progress=False)
+    few_shot_curve(
+        {"rec": RecordingClassifier()}, X, y, n_per_person=(1, 3, None), n_draws=4, progress=False
+    )
     tests = {tuple(t) for _, t in CALLS}
     assert len(tests) == 1  # every fit is scored on the same test photos
     test = np.array(next(iter(tests)))
@@ -88,24 +100,51 @@ def test_few_shot_split_is_stratified_and_disjoint(ids):
 def test_same_photos_whatever_the_features(ids):
     """The split and the draws depend on y and random_state only, not on X."""
     X, y = ids
-    few_shot_curve({"rec": RecordingClassifier()}, X, y, n_per_person=(2,), n_draws=3,
-                   random_state=7, progress=False)
+    few_shot_curve(
+        {"rec": RecordingClassifier()},
+        X,
+        y,
+        n_per_person=(2,),
+        n_draws=3,
+        random_state=7,
+        progress=False,
+    )
     first = [list(c[0]) for c in CALLS]
     CALLS.clear()
     features = np.hstack([X, np.random.default_rng(0).normal(size=(len(y), 5))])
-    few_shot_curve({"rec": RecordingClassifier()}, features, y, n_per_person=(2,), n_draws=3,
-                   random_state=7, progress=False)
+    few_shot_curve(
+        {"rec": RecordingClassifier()},
+        features,
+        y,
+        n_per_person=(2,),
+        n_draws=3,
+        random_state=7,
+        progress=False,
+    )
     assert [list(c[0]) for c in CALLS] == first
     CALLS.clear()
-    few_shot_curve({"rec": RecordingClassifier()}, X, y, n_per_person=(2,), n_draws=3,
-                   random_state=8, progress=False)
+    few_shot_curve(
+        {"rec": RecordingClassifier()},
+        X,
+        y,
+        n_per_person=(2,),
+        n_draws=3,
+        random_state=8,
+        progress=False,
+    )
     assert [list(c[0]) for c in CALLS] != first
 
 
 def test_a_number_beyond_the_training_side_means_all_photos(ids):
     X, y = ids
-    table = few_shot_curve({"rec": RecordingClassifier()}, X, y, n_per_person=(6, 9, 100, None),
-                           n_draws=2, progress=False)
+    table = few_shot_curve(
+        {"rec": RecordingClassifier()},
+        X,
+        y,
+        n_per_person=(6, 9, 100, None),
+        n_draws=2,
+        progress=False,
+    )
     train, _ = few_shot_split(y)
     # 6 photos: the last person, with fewer on the training side, gives all theirs.
     assert list(table["n_per_person"]) == [6, 6, 9]
@@ -117,18 +156,21 @@ def test_parallel_fits_give_the_same_table():
     X, y = make_synthetic_faces(n_people=3, n_per_person=12, image_size=12, return_X_y=True)
     models = {"logreg": logistic_regression_baseline(max_iter=200)}
     serial = few_shot_curve(models, X, y, n_per_person=(1, 4), n_draws=2, progress=False)
-    parallel = few_shot_curve(models, X, y, n_per_person=(1, 4), n_draws=2, n_jobs=2,
-                              progress=False)
-    pd.testing.assert_frame_equal(serial.drop(columns="fit_seconds"),
-                                  parallel.drop(columns="fit_seconds"))
+    parallel = few_shot_curve(
+        models, X, y, n_per_person=(1, 4), n_draws=2, n_jobs=2, progress=False
+    )
+    pd.testing.assert_frame_equal(
+        serial.drop(columns="fit_seconds"), parallel.drop(columns="fit_seconds")
+    )
     assert serial["test_accuracy"].iloc[-1] > 1 / 3  # it learned something from 4 photos
 
 
 def test_every_network_and_baseline_fits_on_one_photo_per_person():
     X, y = make_synthetic_faces(n_people=4, n_per_person=8, return_X_y=True)
-    models = {name: make_pipeline(StandardScaler(), make_model(name, max_epochs=2,
-                                                               random_state=0))
-              for name in MODEL_NAMES}
+    models = {
+        name: make_pipeline(StandardScaler(), make_model(name, max_epochs=2, random_state=0))
+        for name in MODEL_NAMES
+    }
     models["logistic_regression"] = logistic_regression_baseline()
     models["eigenfaces_svm"] = eigenfaces_baseline(n_iter=2)
     table = few_shot_curve(models, X, y, n_per_person=(1, 2), n_draws=1, progress=False)
@@ -154,15 +196,18 @@ def test_eigenfaces_unchanged_on_enough_photos():
     assert model["pca"].n_components_ == 20 and model["svc"].n_splits_ == 5
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"models": {}}, "models is empty"),
-    ({"n_draws": 0}, "n_draws must be an integer >= 1"),
-    ({"n_per_person": (0, 2)}, "n_per_person must hold integers >= 1 or None"),
-    ({"n_per_person": ("few",)}, "n_per_person must hold integers"),
-    ({"n_per_person": ()}, "n_per_person is empty"),
-    ({"y": np.zeros(36)}, "single person"),
-    ({"y": np.zeros(5)}, "one label per row of X"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"models": {}}, "models is empty"),
+        ({"n_draws": 0}, "n_draws must be an integer >= 1"),
+        ({"n_per_person": (0, 2)}, "n_per_person must hold integers >= 1 or None"),
+        ({"n_per_person": ("few",)}, "n_per_person must hold integers"),
+        ({"n_per_person": ()}, "n_per_person is empty"),
+        ({"y": np.zeros(36)}, "single person"),
+        ({"y": np.zeros(5)}, "one label per row of X"),
+    ],
+)
 def test_bad_input_is_named(ids, kwargs, message):
     X, y = ids
     args = {"models": {"rec": RecordingClassifier()}, "y": y, **kwargs}
@@ -180,8 +225,14 @@ def test_a_person_with_one_photo_cannot_be_split(ids):
 
 def test_summary_and_figure(ids):
     X, y = ids
-    table = few_shot_curve({"rec": RecordingClassifier(), "logreg": LogisticRegression()},
-                           X, y, n_per_person=(1, 2, None), n_draws=3, progress=False)
+    table = few_shot_curve(
+        {"rec": RecordingClassifier(), "logreg": LogisticRegression()},
+        X,
+        y,
+        n_per_person=(1, 2, None),
+        n_draws=3,
+        progress=False,
+    )
     summary = summarize_few_shot(table)
     assert list(summary["n_draws"]) == [3, 3, 1, 3, 3, 1]
     rec = summary[summary["model"] == "rec"]
@@ -203,8 +254,12 @@ def test_summary_and_figure(ids):
 
 def test_batch_normalization_trains_when_one_sample_is_left_over():
     """129 images at batch 128 left a last batch of 1, on which batch normalization fails."""
-    loader = BatchLoader(TensorDataset(torch.arange(257.0)[:, None]), 128, shuffle=True,
-                         generator=torch.Generator().manual_seed(0))
+    loader = BatchLoader(
+        TensorDataset(torch.arange(257.0)[:, None]),
+        128,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     sizes = [len(Xb) for Xb, _ in loader]
     assert sizes == [128, 129] and len(loader) == 2
     assert sorted(torch.cat([Xb for Xb, _ in loader]).ravel().tolist()) == list(range(257))

@@ -116,12 +116,15 @@ def _float_tiffs(root, values):
     return root
 
 
-@pytest.mark.parametrize("values, expected", [
-    ((0.25, 1.0), (64, 255)),      # 0..1 intensities: scaled to 0..255
-    ((0.0, 0.5), (0, 128)),
-    ((40.0, 200.0), (40, 200)),    # already 0..255 grey levels: kept
-    ((-50.0, 400.0), (0, 255)),    # beyond 0..255: clipped
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ((0.25, 1.0), (64, 255)),  # 0..1 intensities: scaled to 0..255
+        ((0.0, 0.5), (0, 128)),
+        ((40.0, 200.0), (40, 200)),  # already 0..255 grey levels: kept
+        ((-50.0, 400.0), (0, 255)),  # beyond 0..255: clipped
+    ],
+)
 def test_float_images_load_as_their_grey_levels(tmp_path, values, expected):
     images = load_face_folder(_float_tiffs(tmp_path, values), image_size=20).images
     np.testing.assert_array_equal(images[0, 5, 2], [expected[0]] * 3)
@@ -244,8 +247,8 @@ def test_center_crop_takes_the_largest_centred_square(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "crop", ["middle", (1, 2, 3), (1, 2, 3, 4, 5), 5, (10, 10, 5, 20), (0, 10, 10, 10),
-             ("a", 0, 1, 1)]
+    "crop",
+    ["middle", (1, 2, 3), (1, 2, 3, 4, 5), 5, (10, 10, 5, 20), (0, 10, 10, 10), ("a", 0, 1, 1)],
 )
 def test_bad_crop(target_root, crop):
     with pytest.raises(ValueError, match="crop"):
@@ -255,14 +258,21 @@ def test_bad_crop(target_root, crop):
 @pytest.mark.parametrize("crop", [(60, 60, 190, 190), (-5, 0, 50, 50), (0, 0, 100, 101)])
 @pytest.mark.parametrize("on_error", ["raise", "skip"])
 def test_crop_outside_the_photo_is_an_error_not_black_padding(target_root, crop, on_error):
-    with pytest.raises(ValueError, match=r"crop box .* reaches outside the 100x100 photo "
-                                         r".*x\.png.*within \(0, 0, 100, 100\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"crop box .* reaches outside the 100x100 photo "
+        r".*x\.png.*within \(0, 0, 100, 100\)",
+    ):
         load_face_folder(target_root, crop=crop, on_error=on_error)
 
 
 def test_crop_on_the_photo_edges_is_fine(target_root):
-    assert load_face_folder(target_root, crop=(0, 0, 100, 100), image_size=8).images.shape \
-        == (2, 8, 8, 3)
+    assert load_face_folder(target_root, crop=(0, 0, 100, 100), image_size=8).images.shape == (
+        2,
+        8,
+        8,
+        3,
+    )
 
 
 # --------------------------------------------------------------------------- selection
@@ -407,6 +417,11 @@ def test_real_lfw_min_faces_70(lfw_root):
     assert len(faces.target_names) == 7
     assert faces.images.shape == (1288, 48, 48, 3)
     assert list(faces.target_names) == [
-        "Ariel_Sharon", "Colin_Powell", "Donald_Rumsfeld", "George_W_Bush",
-        "Gerhard_Schroeder", "Hugo_Chavez", "Tony_Blair",
+        "Ariel_Sharon",
+        "Colin_Powell",
+        "Donald_Rumsfeld",
+        "George_W_Bush",
+        "Gerhard_Schroeder",
+        "Hugo_Chavez",
+        "Tony_Blair",
     ]

@@ -25,31 +25,59 @@ from sklearn.dummy import DummyClassifier
 from facenet_sk import FCNetClassifier
 from facenet_sk._atomic import MANIFEST
 from facenet_sk.cli import main
-from facenet_sk.datasets import (DamagedArchiveError, fetch_lfw_faces, load_eight_faces,
-                                 load_face_folder, make_synthetic_faces)
+from facenet_sk.datasets import (
+    DamagedArchiveError,
+    fetch_lfw_faces,
+    load_eight_faces,
+    load_face_folder,
+    make_synthetic_faces,
+)
 from facenet_sk.report import FORMULA_STARTS, per_person_table, write_report
 
 #: Names an attacker (or an unlucky user) gives to person folders.
 HOSTILE_NAMES = [
-    '=HYPERLINK("evil.example","click")', "=cmd|' calc'!A0", "@SUM(1+1)", "+1+2", "-2+3",
-    "\tTAB", "\rCR", "a|b", "two\nlines", "<img src=x onerror=alert(1)>",
-    "<script>alert(1)</script>", "[click](javascript:alert(1))", "back\\|slash", "../../etc",
-    "x" * 300, "Zoë Saldaña 李小龍 ☃", "accuracy", "macro avg", "&amp;", "-1", "   ",
-    "$\\undefined{x}$", "50% $5",
+    '=HYPERLINK("evil.example","click")',
+    "=cmd|' calc'!A0",
+    "@SUM(1+1)",
+    "+1+2",
+    "-2+3",
+    "\tTAB",
+    "\rCR",
+    "a|b",
+    "two\nlines",
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(1)</script>",
+    "[click](javascript:alert(1))",
+    "back\\|slash",
+    "../../etc",
+    "x" * 300,
+    "Zoë Saldaña 李小龍 ☃",
+    "accuracy",
+    "macro avg",
+    "&amp;",
+    "-1",
+    "   ",
+    "$\\undefined{x}$",
+    "50% $5",
 ]
 #: The same, as folder names a file system takes (no '/', at most 255 bytes).
-FOLDER_NAMES = [n.replace("/", "%2F")[:200] for n in HOSTILE_NAMES
-                if n.strip() and n not in (".", "..")]
+FOLDER_NAMES = [
+    n.replace("/", "%2F")[:200] for n in HOSTILE_NAMES if n.strip() and n not in (".", "..")
+]
 
 names = st.one_of(
     st.sampled_from(HOSTILE_NAMES),
-    st.builds(lambda start, body: start + body,
-              st.sampled_from(list(FORMULA_STARTS) + ["", "|", "<", "[", "\\", "\n"]),
-              st.text(st.characters(exclude_categories=("Cs",)), max_size=30)),
+    st.builds(
+        lambda start, body: start + body,
+        st.sampled_from(list(FORMULA_STARTS) + ["", "|", "<", "[", "\\", "\n"]),
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=30),
+    ),
 )
-FAST = settings(max_examples=25, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FAST = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def _csv_cells(path):
@@ -101,8 +129,13 @@ def test_any_person_names_are_inert_in_every_result_file(people, tmp_path_factor
     assert table["person"].tolist() == people  # every name its own row, as given
     results = pd.DataFrame({"model": ["dummy"], "test_accuracy": [1 / n]})
     out = tmp_path_factory.mktemp("names")
-    write_report(results, out, per_person=table, notes=[f"data: folder {people[0]}"],
-                 sections={"data": {"people": ", ".join(people)}})
+    write_report(
+        results,
+        out,
+        per_person=table,
+        notes=[f"data: folder {people[0]}"],
+        sections={"data": {"people": ", ".join(people)}},
+    )
     _check_result_files(out, people)
     rows = _csv_cells(out / "per_person.csv")[1:]
     assert len(rows) == n  # no phantom person, none lost
@@ -115,8 +148,9 @@ def test_any_person_names_are_inert_in_every_result_file(people, tmp_path_factor
 def hostile_folder(tmp_path_factory):
     """One sub-folder per hostile name, 6 small synthetic faces each."""
     root = tmp_path_factory.mktemp("hostile_people")
-    faces = make_synthetic_faces(n_people=len(FOLDER_NAMES), n_per_person=6, image_size=16,
-                                 random_state=1)
+    faces = make_synthetic_faces(
+        n_people=len(FOLDER_NAMES), n_per_person=6, image_size=16, random_state=1
+    )
     for label, name in enumerate(FOLDER_NAMES):
         (root / name).mkdir()
         for i, image in enumerate(faces.images[faces.target == label]):
@@ -126,10 +160,27 @@ def hostile_folder(tmp_path_factory):
 
 def test_the_command_line_keeps_hostile_folder_names_inert(hostile_folder, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["compare", "--data", str(hostile_folder), "--models",
-                 "only_fc,logistic_regression", "--epochs", "1", "--valid-size", "0.34",
-                 "--test-size", "0.34", "--out", str(out), "--quiet"]) == 0, \
-        capsys.readouterr().err
+    assert (
+        main(
+            [
+                "compare",
+                "--data",
+                str(hostile_folder),
+                "--models",
+                "only_fc,logistic_regression",
+                "--epochs",
+                "1",
+                "--valid-size",
+                "0.34",
+                "--test-size",
+                "0.34",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    ), capsys.readouterr().err
     _check_result_files(out, FOLDER_NAMES)
     people = {row[1] for row in _csv_cells(out / "per_person.csv")[1:]}
     # Every person, but those of hidden folders ("..%2F..%2Fetc"), which are ignored.
@@ -140,20 +191,38 @@ def test_the_command_line_keeps_hostile_folder_names_inert(hostile_folder, tmp_p
 
 # ------------------------------------------------------------ --overwrite
 def _digests(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
-            if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()
+    }
 
 
 def test_overwrite_loses_nothing_of_the_users(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    mine = {"holiday.png": b"\x89PNG mine", "IMG_0001.PNG": b"mine too", "notes.txt": b"notes",
-            "results.csv.bak": b"an old copy", ".hidden": b"hidden", "faces.jpeg": b"jpeg"}
+    mine = {
+        "holiday.png": b"\x89PNG mine",
+        "IMG_0001.PNG": b"mine too",
+        "notes.txt": b"notes",
+        "results.csv.bak": b"an old copy",
+        ".hidden": b"hidden",
+        "faces.jpeg": b"jpeg",
+    }
     for name, data in mine.items():
         (tmp_path / name).write_bytes(data)
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "accuracy.png").write_bytes(b"in a sub-folder")
-    argv = ["compare", "--max-people", "3", "--max-per-person", "21", "--epochs", "1",
-            "--out", ".", "--quiet", "--overwrite"]
+    argv = [
+        "compare",
+        "--max-people",
+        "3",
+        "--max-per-person",
+        "21",
+        "--epochs",
+        "1",
+        "--out",
+        ".",
+        "--quiet",
+        "--overwrite",
+    ]
     for models in ("only_fc", "logistic_regression"):
         assert main([*argv, "--models", models]) == 0, capsys.readouterr().err
         for name, data in mine.items():
@@ -171,8 +240,9 @@ def test_overwrite_loses_nothing_of_the_users(tmp_path, capsys, monkeypatch):
 # ------------------------------------------------------------ damaged files
 @pytest.fixture(scope="module")
 def picture_bytes():
-    image = Image.fromarray(make_synthetic_faces(n_people=2, n_per_person=3,
-                                                 image_size=48).images[0])
+    image = Image.fromarray(
+        make_synthetic_faces(n_people=2, n_per_person=3, image_size=48).images[0]
+    )
     encoded = {}
     for fmt in ("JPEG", "PNG"):
         import io
@@ -192,7 +262,7 @@ def test_a_cut_image_is_a_one_line_error_or_skipped(picture_bytes, tmp_path_fact
         for i in range(3):
             (root / person / f"{i}.{fmt.lower()}").write_bytes(picture_bytes[fmt])
     damaged = root / "bob" / f"0.{fmt.lower()}"
-    damaged.write_bytes(picture_bytes[fmt][:int(len(picture_bytes[fmt]) * cut)])
+    damaged.write_bytes(picture_bytes[fmt][: int(len(picture_bytes[fmt]) * cut)])
     try:
         faces = load_face_folder(root)
     except ValueError as exc:
@@ -218,7 +288,7 @@ def test_a_cut_hdf5_file_is_a_one_line_error(tmp_path_factory, write_eight_faces
     folder = tmp_path_factory.mktemp("h5")
     good = write_eight_faces_h5(folder / "good.hdf5").read_bytes()
     path = folder / "cut.hdf5"
-    path.write_bytes(good[:int(len(good) * cut)])
+    path.write_bytes(good[: int(len(good) * cut)])
     with pytest.raises((ValueError, OSError)) as info:
         load_eight_faces(path)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
@@ -241,16 +311,18 @@ def lfw_archive(tmp_path_factory):
 @FAST
 @given(cut=st.floats(0.0, 0.98))
 def test_a_cut_lfw_archive_is_one_line_and_leaves_nothing_half_done(
-        lfw_archive, tmp_path_factory, cut):
+    lfw_archive, tmp_path_factory, cut
+):
     lfw_home = tmp_path_factory.mktemp("home") / "lfw_home"
     lfw_home.mkdir()
     for name in ("pairsDevTrain.txt", "pairsDevTest.txt", "pairs.txt"):
         (lfw_home / name).write_text("1\n")
-    (lfw_home / "lfw-funneled.tgz").write_bytes(lfw_archive[:int(len(lfw_archive) * cut)])
+    (lfw_home / "lfw-funneled.tgz").write_bytes(lfw_archive[: int(len(lfw_archive) * cut)])
     for _ in range(2):
         with pytest.raises(DamagedArchiveError) as info:
-            fetch_lfw_faces(data_home=lfw_home.parent, min_faces_per_person=0,
-                            download_if_missing=False)
+            fetch_lfw_faces(
+                data_home=lfw_home.parent, min_faces_per_person=0, download_if_missing=False
+            )
         assert "\n" not in str(info.value)
         assert not (lfw_home / "lfw_funneled").exists()
         assert not list(lfw_home.glob(".*partial*"))
@@ -278,13 +350,19 @@ def test_a_crafted_weights_file_runs_no_code(tmp_path):
 # ------------------------------------------------------------ threads
 # Concurrent prediction on one fitted model, networks with dropout and batch
 # normalization included (issue 25's first item; more in tests/test_predict.py).
-@pytest.mark.parametrize("model", [
-    FCNetClassifier(hidden_layer_sizes=(32,), max_epochs=2, random_state=0),
-    FCNetClassifier(hidden_layer_sizes=(32,), dropout=0.5, batchnorm=True, max_epochs=2,
-                    random_state=0),
-], ids=["plain", "dropout-batchnorm"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        FCNetClassifier(hidden_layer_sizes=(32,), max_epochs=2, random_state=0),
+        FCNetClassifier(
+            hidden_layer_sizes=(32,), dropout=0.5, batchnorm=True, max_epochs=2, random_state=0
+        ),
+    ],
+    ids=["plain", "dropout-batchnorm"],
+)
 def test_threads_predicting_on_one_fitted_model_agree_with_one_thread(
-        model, predictions_from_threads):
+    model, predictions_from_threads
+):
     X, y = make_synthetic_faces(n_people=4, n_per_person=30, image_size=12, return_X_y=True)
     X = X.astype(np.float32) / 255
     model.fit(X, y)

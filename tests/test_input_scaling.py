@@ -15,7 +15,6 @@ from facenet_sk.datasets import load_face_folder, make_synthetic_faces
 from facenet_sk.preprocessing import ChannelStandardScaler
 
 
-
 def test_statistics_are_the_channel_scalers(faces):
     model = make_model("only_fc", max_epochs=1, random_state=0).fit(faces.images, faces.target)
     scaler = ChannelStandardScaler().fit(faces.images)
@@ -28,21 +27,31 @@ def test_statistics_are_the_channel_scalers(faces):
 
 def test_scaling_inside_equals_the_channel_scaler_in_front(faces):
     X, y = faces.images, faces.target
-    inside = make_model("fc_with_hidden", hidden_layer_sizes=(16,), max_epochs=3,
-                        random_state=0).fit(X, y)
-    in_front = make_pipeline(ChannelStandardScaler(), make_model(
-        "fc_with_hidden", hidden_layer_sizes=(16,), max_epochs=3, input_scaling=None,
-        random_state=0)).fit(X, y)
+    inside = make_model(
+        "fc_with_hidden", hidden_layer_sizes=(16,), max_epochs=3, random_state=0
+    ).fit(X, y)
+    in_front = make_pipeline(
+        ChannelStandardScaler(),
+        make_model(
+            "fc_with_hidden",
+            hidden_layer_sizes=(16,),
+            max_epochs=3,
+            input_scaling=None,
+            random_state=0,
+        ),
+    ).fit(X, y)
     np.testing.assert_allclose(inside.predict_proba(X), in_front.predict_proba(X), atol=1e-4)
 
 
 def test_raw_input_without_scaling_is_what_it_was(faces):
     """input_scaling=None feeds raw pixels as before: a different, worse start."""
     X, y = faces.images, faces.target
-    raw = make_model("cnn", conv_filters=(4, 8), dense_units=8, max_epochs=1,
-                     input_scaling=None, random_state=0).fit(X, y)
-    scaled = make_model("cnn", conv_filters=(4, 8), dense_units=8, max_epochs=1,
-                        random_state=0).fit(X, y)
+    raw = make_model(
+        "cnn", conv_filters=(4, 8), dense_units=8, max_epochs=1, input_scaling=None, random_state=0
+    ).fit(X, y)
+    scaled = make_model(
+        "cnn", conv_filters=(4, 8), dense_units=8, max_epochs=1, random_state=0
+    ).fit(X, y)
     assert raw.history_[0, "train_loss"] > 10 * scaled.history_[0, "train_loss"]
     assert not any(key.startswith("standardize") for key in raw.net_.module_.state_dict())
 
@@ -71,14 +80,15 @@ def test_a_constant_channel_is_centred_not_scaled():
 _SHORT = dict(max_epochs=10, batchnorm_momentum=0.1, random_state=0)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lfw7(root):
     faces = load_face_folder(root, crop=(60, 60, 190, 190), min_faces_per_person=70)
-    return train_test_split(faces.data, faces.target, test_size=0.25, stratify=faces.target,
-                            random_state=42)
+    return train_test_split(
+        faces.data, faces.target, test_size=0.25, stratify=faces.target, random_state=42
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _test_accuracy(root, variant):
     X_train, X_test, y_train, y_test = _lfw7(root)
     assert X_train.dtype == np.uint8  # what the loader returns, untouched
@@ -124,8 +134,15 @@ def test_augmenting_behind_a_per_pixel_scaler_warns(faces):
     from facenet_sk import AugmentationWarning
 
     def fit(*steps, augment=True):
-        net = make_model("cnn", conv_filters=(4,), dense_units=8, max_epochs=1, augment=augment,
-                         input_scaling=None if steps else "channel", random_state=0)
+        net = make_model(
+            "cnn",
+            conv_filters=(4,),
+            dense_units=8,
+            max_epochs=1,
+            augment=augment,
+            input_scaling=None if steps else "channel",
+            random_state=0,
+        )
         make_pipeline(*steps, net).fit(faces.data, faces.target)
 
     with pytest.warns(AugmentationWarning, match="StandardScaler.*ChannelStandardScaler"):

@@ -13,15 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 import facenet_sk.cli as cli
 import facenet_sk.report as report
-from facenet_sk import FCNetClassifier, CNNClassifier, compare_models
+from facenet_sk import CNNClassifier, FCNetClassifier, compare_models
 from facenet_sk.cli import main
 from facenet_sk.datasets import make_synthetic_faces
+
 
 class CtrlCAt(Callback):
     """Raise KeyboardInterrupt after ``batch`` batches of epoch ``epoch`` (1-based).
@@ -42,8 +43,11 @@ class CtrlCAt(Callback):
         if not training:
             return
         self.weights.append(first_weight(net.module_).clone())
-        if (self.batch is not None and len(net.history) == self.epoch
-                and len(net.history[-1, "batches"]) == self.batch):
+        if (
+            self.batch is not None
+            and len(net.history) == self.epoch
+            and len(net.history[-1, "batches"]) == self.batch
+        ):
             raise KeyboardInterrupt
 
     def on_epoch_end(self, net, **kwargs):
@@ -55,7 +59,6 @@ def first_weight(module):
     return next(p for p in module.parameters() if p.dim() > 1).detach()
 
 
-
 @pytest.fixture(scope="module")
 def faces():
     # 30 images: the batch counts below are those of 30 images in batches of 8.
@@ -63,13 +66,30 @@ def faces():
 
 
 def tiny_fc(**params):
-    return FCNetClassifier(**{**dict(hidden_layer_sizes=(8,), max_epochs=5, batch_size=8,
-                                     random_state=0, n_threads=1), **params})
+    return FCNetClassifier(
+        **{
+            **dict(
+                hidden_layer_sizes=(8,), max_epochs=5, batch_size=8, random_state=0, n_threads=1
+            ),
+            **params,
+        }
+    )
 
 
 def tiny_cnn(**params):
-    return CNNClassifier(**{**dict(conv_filters=(4, 8), dense_units=8, max_epochs=5,
-                                   batch_size=8, random_state=0, n_threads=1), **params})
+    return CNNClassifier(
+        **{
+            **dict(
+                conv_filters=(4, 8),
+                dense_units=8,
+                max_epochs=5,
+                batch_size=8,
+                random_state=0,
+                n_threads=1,
+            ),
+            **params,
+        }
+    )
 
 
 # --------------------------------------------------------------- in fit
@@ -160,17 +180,29 @@ def test_compare_models_stops_at_the_interrupted_model(faces):
 # ------------------------------------------------------------------ CLI
 @pytest.fixture(scope="module")
 def face_folder(tmp_path_factory, write_face_folder):
-    return write_face_folder(tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=12,
-                             image_size=24, random_state=2)
+    return write_face_folder(
+        tmp_path_factory.mktemp("faces"), n_people=3, n_per_person=12, image_size=24, random_state=2
+    )
 
 
 def _compare_argv(face_folder, out, models="only_fc"):
-    return ["compare", "--data", str(face_folder), "--epochs", "1", "--models", models,
-            "--out", str(out), "--quiet"]
+    return [
+        "compare",
+        "--data",
+        str(face_folder),
+        "--epochs",
+        "1",
+        "--models",
+        models,
+        "--out",
+        str(out),
+        "--quiet",
+    ]
 
 
-def test_cli_ctrl_c_during_training_exits_130_and_writes_nothing(face_folder, tmp_path,
-                                                                  monkeypatch, capsys):
+def test_cli_ctrl_c_during_training_exits_130_and_writes_nothing(
+    face_folder, tmp_path, monkeypatch, capsys
+):
     build = cli.build_models
 
     def build_with_ctrl_c(names, **kwargs):
@@ -188,8 +220,9 @@ def test_cli_ctrl_c_during_training_exits_130_and_writes_nothing(face_folder, tm
     assert not out.exists() or sorted(out.iterdir()) == []
 
 
-def test_cli_ctrl_c_while_writing_the_report_leaves_nothing(face_folder, tmp_path,
-                                                            monkeypatch, capsys):
+def test_cli_ctrl_c_while_writing_the_report_leaves_nothing(
+    face_folder, tmp_path, monkeypatch, capsys
+):
     real_write_text = Path.write_text
 
     def write_then_ctrl_c(self, *args, **kwargs):
@@ -228,8 +261,7 @@ def _figure():
     return fig
 
 
-def test_full_disk_in_write_report_leaves_no_file(tmp_path, monkeypatch,
-                                                   full_disk_after_two_files):
+def test_full_disk_in_write_report_leaves_no_file(tmp_path, monkeypatch, full_disk_after_two_files):
     import pandas as pd
 
     out = tmp_path / "out"
@@ -242,13 +274,16 @@ def test_full_disk_in_write_report_leaves_no_file(tmp_path, monkeypatch,
     # Once there is room again, the same call writes everything.
     monkeypatch.undo()
     written = report.write_report(table, out, figures={"accuracy": _figure()})
-    assert sorted(p.name for p in written) == sorted(
-        p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "accuracy.png", "report.html", "results.csv", "results.md"]
+    assert (
+        sorted(p.name for p in written)
+        == sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+        == ["accuracy.png", "report.html", "results.csv", "results.md"]
+    )
 
 
-def test_full_disk_in_the_cli_is_one_clear_line(face_folder, tmp_path, capsys,
-                                                full_disk_after_two_files):
+def test_full_disk_in_the_cli_is_one_clear_line(
+    face_folder, tmp_path, capsys, full_disk_after_two_files
+):
     out = tmp_path / "out"
     assert main(_compare_argv(face_folder, out)) == 1
     err = capsys.readouterr().err
@@ -259,7 +294,8 @@ def test_full_disk_in_the_cli_is_one_clear_line(face_folder, tmp_path, capsys,
 
 # ------------------------------------------------------------- download
 def test_ctrl_c_during_a_download_leaves_nothing_and_a_retry_works(
-        tmp_path, monkeypatch, capsys, write_eight_faces_h5):
+    tmp_path, monkeypatch, capsys, write_eight_faces_h5
+):
     import facenet_sk.datasets._download as download
     from facenet_sk.datasets import fetch_eight_faces
 
@@ -272,17 +308,18 @@ def test_ctrl_c_during_a_download_leaves_nothing_and_a_retry_works(
 
     monkeypatch.setattr(download, "_copy_url", half_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
-        fetch_eight_faces(data_home=data_home, url="http://example.invalid/x.hdf5",
-                          progress=False)
+        fetch_eight_faces(data_home=data_home, url="http://example.invalid/x.hdf5", progress=False)
     assert sorted(data_home.iterdir()) == []  # no final file, no .part file
     # The command line reports it in one line, exit code 130.
-    assert main(["fetch", "--data-home", str(data_home), "--url", "http://example.invalid/x"]) \
-        == 130
+    assert (
+        main(["fetch", "--data-home", str(data_home), "--url", "http://example.invalid/x"]) == 130
+    )
     assert capsys.readouterr().err.count("\n") == 1
     assert sorted(data_home.iterdir()) == []
 
     monkeypatch.setattr(download, "_copy_url", lambda url, out, **kwargs: out.write(good))
-    path = fetch_eight_faces(data_home=data_home, url="http://example.invalid/x.hdf5",
-                             progress=False)
+    path = fetch_eight_faces(
+        data_home=data_home, url="http://example.invalid/x.hdf5", progress=False
+    )
     assert path.read_bytes() == good
     assert sorted(data_home.iterdir()) == [path]

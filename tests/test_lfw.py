@@ -18,6 +18,7 @@ PEOPLE = {"Ada_Lovelace": 6, "Alan_Turing": 5, "Grace_Hopper": 4, "Kurt_Goedel":
 @pytest.fixture(autouse=True)
 def no_download(monkeypatch):
     """Any attempt by scikit-learn to download fails the test."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("fetch_lfw_faces tried to download")
 
@@ -37,8 +38,9 @@ def write_lfw_copy(data_home, people=PEOPLE, *, funneled=True):
         (lfw_home / name).write_text("1\n")
     if not people:
         return data_home
-    faces = make_synthetic_faces(n_people=len(people), n_per_person=max(people.values()),
-                                 image_size=130, random_state=3)
+    faces = make_synthetic_faces(
+        n_people=len(people), n_per_person=max(people.values()), image_size=130, random_state=3
+    )
     left, top, right, bottom = LFW_CROP
     for label, (person, count) in enumerate(people.items()):
         (folder / person).mkdir()
@@ -56,13 +58,14 @@ def data_home(tmp_path):
 
 def _images_by_person(images, target, target_names):
     """{name: sorted raw bytes of that person's images}, to compare sets of photos."""
-    return {str(name).replace(" ", "_"): sorted(img.tobytes() for img in images[target == label])
-            for label, name in enumerate(target_names)}
+    return {
+        str(name).replace(" ", "_"): sorted(img.tobytes() for img in images[target == label])
+        for label, name in enumerate(target_names)
+    }
 
 
 def test_reads_a_downloaded_copy_offline(data_home):
-    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=4,
-                            download_if_missing=False)
+    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=4, download_if_missing=False)
     assert list(faces.target_names) == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
     assert faces.images.shape == (15, 48, 48, 3) and faces.images.dtype == np.uint8
     assert faces.data.shape == (15, 48 * 48 * 3)
@@ -79,15 +82,19 @@ def test_reads_a_downloaded_copy_offline(data_home):
 
 def test_same_pixels_as_load_face_folder_on_the_same_photos(data_home):
     faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=4, image_size=32)
-    folder = load_face_folder(data_home / "lfw_home" / "lfw_funneled", crop=LFW_CROP,
-                              image_size=32, min_faces_per_person=4)
-    assert (_images_by_person(faces.images, faces.target, faces.target_names)
-            == _images_by_person(folder.images, folder.target, folder.target_names))
+    folder = load_face_folder(
+        data_home / "lfw_home" / "lfw_funneled",
+        crop=LFW_CROP,
+        image_size=32,
+        min_faces_per_person=4,
+    )
+    assert _images_by_person(faces.images, faces.target, faces.target_names) == _images_by_person(
+        folder.images, folder.target, folder.target_names
+    )
 
 
 def test_whole_photo_and_other_sizes(data_home):
-    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=2, crop=None,
-                            image_size=50)
+    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=2, crop=None, image_size=50)
     assert faces.images.shape == (17, 50, 50, 3)
     corners = faces.images[:, [0, 0, -1, -1], [0, -1, 0, -1]].astype(int)
     assert np.all(np.abs(corners - BACKGROUND) < 40)  # the blue background is kept
@@ -106,8 +113,11 @@ def test_min_faces_and_max_people_select_people(data_home):
 
 
 def test_without_a_copy_and_no_download_the_error_says_what_is_missing(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no copy of LFW in .*lfw_home.*pairs\.txt"
-                                                r".*lfw_funneled.*download_if_missing=False"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"no copy of LFW in .*lfw_home.*pairs\.txt"
+        r".*lfw_funneled.*download_if_missing=False",
+    ):
         fetch_lfw_faces(data_home=tmp_path, download_if_missing=False)
 
 
@@ -145,14 +155,17 @@ def test_the_original_unfunneled_photos(tmp_path):
         fetch_lfw_faces(data_home=home, download_if_missing=False)
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"min_faces_per_person": -1}, "min_faces_per_person must be an integer >= 0"),
-    ({"max_people": 1}, "max_people must be an integer >= 2 or None"),
-    ({"image_size": 0}, "image_size must be an integer >= 1"),
-    ({"image_size": 4.5}, "image_size must be an integer"),
-    ({"crop": (10, 10, 5, 50)}, "crop box .* is empty"),
-    ({"crop": "middle"}, "crop must be None, 'center' or a box"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"min_faces_per_person": -1}, "min_faces_per_person must be an integer >= 0"),
+        ({"max_people": 1}, "max_people must be an integer >= 2 or None"),
+        ({"image_size": 0}, "image_size must be an integer >= 1"),
+        ({"image_size": 4.5}, "image_size must be an integer"),
+        ({"crop": (10, 10, 5, 50)}, "crop box .* is empty"),
+        ({"crop": "middle"}, "crop must be None, 'center' or a box"),
+    ],
+)
 def test_bad_arguments_are_named(data_home, params, message):
     with pytest.raises(ValueError, match=message):
         fetch_lfw_faces(data_home=data_home, **params)
@@ -161,8 +174,11 @@ def test_bad_arguments_are_named(data_home, params, message):
 def test_too_few_people_is_an_error(data_home):
     with pytest.raises(ValueError, match="no person with min_faces_per_person=7"):
         fetch_lfw_faces(data_home=data_home, min_faces_per_person=7)
-    with pytest.raises(ValueError, match=r"1 person\(s\) with min_faces_per_person=6.*"
-                                         "at least 2 people"):
+    with pytest.raises(
+        ValueError,
+        match=r"1 person\(s\) with min_faces_per_person=6.*"
+        "at least 2 people",
+    ):
         fetch_lfw_faces(data_home=data_home, min_faces_per_person=6)
 
 
@@ -170,9 +186,26 @@ def test_the_command_line_compares_models_on_lfw(data_home, tmp_path, capsys, mo
     from facenet_sk.cli import main
 
     out = tmp_path / "results"
-    code = main(["compare", "--data", "lfw", "--data-home", str(data_home), "--min-faces", "4",
-                 "--valid-size", "0.25", "--test-size", "0.25", "--models",
-                 "logistic_regression", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "compare",
+            "--data",
+            "lfw",
+            "--data-home",
+            str(data_home),
+            "--min-faces",
+            "4",
+            "--valid-size",
+            "0.25",
+            "--test-size",
+            "0.25",
+            "--models",
+            "logistic_regression",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert f"data: LFW ({data_home / 'lfw_home'}) (3 people, 15 images" in printed.out
@@ -182,8 +215,19 @@ def test_the_command_line_compares_models_on_lfw(data_home, tmp_path, capsys, mo
         raise OSError("offline")
 
     monkeypatch.setattr("sklearn.datasets._lfw._fetch_remote", offline)
-    code = main(["compare", "--data", "lfw", "--data-home", str(tmp_path / "empty"),
-                 "--models", "logistic_regression", "--out", str(tmp_path / "none")])
+    code = main(
+        [
+            "compare",
+            "--data",
+            "lfw",
+            "--data-home",
+            str(tmp_path / "empty"),
+            "--models",
+            "logistic_regression",
+            "--out",
+            str(tmp_path / "none"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "could not download LFW (offline)" in err and "no copy of LFW" in err
 
@@ -200,14 +244,16 @@ def test_detect_aligns_the_faces_of_real_photos(lfw_root, tmp_path):
         for file in sorted(person.glob("*.jpg"))[:3]:
             (folder / person.name / file.name).write_bytes(file.read_bytes())
             photos.setdefault(person.name.replace("_", " "), []).append(
-                np.asarray(Image.open(file).convert("RGB")))
+                np.asarray(Image.open(file).convert("RGB"))
+            )
     faces = fetch_lfw_faces(data_home=tmp_path, min_faces_per_person=0, detect=True)
     assert faces.images.shape == (6, 48, 48, 3) and faces.detected.all()
     assert "faces detected and aligned" in faces.DESCR
     for name in faces.target_names:
         expected = FaceAligner().transform(photos[name])
-        assert (_images_by_person(faces.images, faces.target, faces.target_names)[
-            name.replace(" ", "_")] == sorted(e.tobytes() for e in expected))
+        assert _images_by_person(faces.images, faces.target, faces.target_names)[
+            name.replace(" ", "_")
+        ] == sorted(e.tobytes() for e in expected)
 
 
 def test_detect_keeps_the_crop_of_photos_without_a_face(data_home):
@@ -242,7 +288,7 @@ def _pack(data_home, *, cut=None, extra_members=()):
     shutil.rmtree(lfw_home / "lfw_funneled")
     if cut is not None:
         data = archive.read_bytes()
-        archive.write_bytes(data[:int(len(data) * cut)])
+        archive.write_bytes(data[: int(len(data) * cut)])
     return archive
 
 
@@ -253,14 +299,15 @@ def _left_in(lfw_home):
 
 def test_an_archive_is_extracted_then_read(data_home):
     _pack(data_home)
-    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=4,
-                            download_if_missing=False)
+    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=4, download_if_missing=False)
     assert len(faces.target) == 15
     lfw_home = data_home / "lfw_home"
     # The photos in place, no temporary folder or marker left; the archive gone, as
     # scikit-learn leaves it (beside its joblib cache).
-    assert [n for n in _left_in(lfw_home) if not n.startswith("pairs")] == ["joblib",
-                                                                           "lfw_funneled"]
+    assert [n for n in _left_in(lfw_home) if not n.startswith("pairs")] == [
+        "joblib",
+        "lfw_funneled",
+    ]
 
 
 def test_a_truncated_archive_is_one_clear_error_every_time(data_home, tmp_path, capsys):
@@ -274,11 +321,30 @@ def test_a_truncated_archive_is_one_clear_error_every_time(data_home, tmp_path, 
             fetch_lfw_faces(data_home=data_home, download_if_missing=False)
         assert isinstance(info.value, OSError) and "\n" not in str(info.value)
         assert str(archive) in str(info.value)
-        assert _left_in(lfw_home) == ["lfw-funneled.tgz", "pairs.txt", "pairsDevTest.txt",
-                                      "pairsDevTrain.txt"]
+        assert _left_in(lfw_home) == [
+            "lfw-funneled.tgz",
+            "pairs.txt",
+            "pairsDevTest.txt",
+            "pairsDevTrain.txt",
+        ]
     for _ in range(2):
-        assert main(["compare", "--data", "lfw", "--data-home", str(data_home), "--models",
-                     "logistic_regression", "--out", str(tmp_path / "out"), "--quiet"]) == 1
+        assert (
+            main(
+                [
+                    "compare",
+                    "--data",
+                    "lfw",
+                    "--data-home",
+                    str(data_home),
+                    "--models",
+                    "logistic_regression",
+                    "--out",
+                    str(tmp_path / "out"),
+                    "--quiet",
+                ]
+            )
+            == 1
+        )
         err = capsys.readouterr().err
         assert err.startswith("facenet-sk: error: cannot extract") and err.count("\n") == 1
         assert "damaged or incomplete" in err and "cannot identify image" not in err
@@ -287,8 +353,13 @@ def test_a_truncated_archive_is_one_clear_error_every_time(data_home, tmp_path, 
 def test_an_archive_with_a_member_outside_is_refused(data_home, tmp_path):
     from facenet_sk.datasets import DamagedArchiveError
 
-    _pack(data_home, extra_members=[("../escaped.txt", b"outside"),
-                                    ("lfw_funneled/../../escaped2.txt", b"outside")])
+    _pack(
+        data_home,
+        extra_members=[
+            ("../escaped.txt", b"outside"),
+            ("lfw_funneled/../../escaped2.txt", b"outside"),
+        ],
+    )
     with pytest.raises(DamagedArchiveError, match="cannot extract") as info:
         fetch_lfw_faces(data_home=data_home, download_if_missing=False)
     assert "\n" not in str(info.value)
@@ -321,8 +392,7 @@ def test_a_folder_half_extracted_by_an_interrupted_run_is_not_a_copy(data_home, 
         fetch_lfw_faces(data_home=data_home, min_faces_per_person=0)
     assert (lfw_home / "lfw_funneled" / "Ada_Lovelace").is_dir()  # a part of the photos
     # The next run, offline, extracts the whole archive again and reads every person.
-    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=0,
-                            download_if_missing=False)
+    faces = fetch_lfw_faces(data_home=data_home, min_faces_per_person=0, download_if_missing=False)
     assert len(faces.target_names) == 4 and len(faces.target) == 17
 
 

@@ -9,15 +9,19 @@ import threading
 
 import pytest
 
-from facenet_sk import _malloc
-from facenet_sk import estimators  # noqa: F401  (torch loads its libraries before CDLL is patched)
+from facenet_sk import (
+    _malloc,
+    estimators,  # noqa: F401  (torch loads its libraries before CDLL is patched)
+)
 from facenet_sk._malloc import reuse_freed_memory
 
 
 def _is_glibc():
     try:
-        ctypes.CDLL(None).gnu_get_libc_version
-        return sys.platform.startswith("linux")
+        # Only glibc has it.
+        return hasattr(ctypes.CDLL(None), "gnu_get_libc_version") and sys.platform.startswith(
+            "linux"
+        )
     except (OSError, AttributeError):
         return False
 
@@ -37,8 +41,12 @@ def isolated(request):
         return False
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", request.node.nodeid],
-        cwd=request.config.rootpath, env={**os.environ, "_FACENET_SK_MALLOC_CHILD": "1"},
-        capture_output=True, text=True, timeout=300)
+        cwd=request.config.rootpath,
+        env={**os.environ, "_FACENET_SK_MALLOC_CHILD": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return True
 
@@ -56,9 +64,21 @@ def _unset(monkeypatch):
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost")]
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 def _mmapped_blocks_while_holding(n_bytes):
@@ -111,8 +131,7 @@ def test_nested_and_threaded_blocks_restore_only_when_the_last_one_leaves(allowe
     inner_left.set()
     worker.join()
     seen["after_all"] = _mmapped_blocks_while_holding(BIG)[0]
-    assert seen == {"after_inner": before, "while_thread_inside": before,
-                    "after_all": before + 1}
+    assert seen == {"after_inner": before, "while_thread_inside": before, "after_all": before + 1}
 
 
 def test_exceptions_still_restore(allowed, isolated):
@@ -192,12 +211,16 @@ def test_allowing_tunes_inside_fit_and_predict_only(monkeypatch):
     assert "FACENET_SK_MALLOC" not in __import__("os").environ
 
 
-_ENTRY = [("mallopt", _malloc._M_MMAP_MAX, 0), ("mallopt", _malloc._M_TRIM_THRESHOLD,
-                                                   _malloc._NO_TRIM)]
-_EXIT = [("mallopt", _malloc._M_MMAP_MAX, _malloc._DEFAULT_MMAP_MAX),
-         ("mallopt", _malloc._M_MMAP_THRESHOLD, _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
-         ("mallopt", _malloc._M_TRIM_THRESHOLD, 2 * _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
-         ("malloc_trim", 0)]
+_ENTRY = [
+    ("mallopt", _malloc._M_MMAP_MAX, 0),
+    ("mallopt", _malloc._M_TRIM_THRESHOLD, _malloc._NO_TRIM),
+]
+_EXIT = [
+    ("mallopt", _malloc._M_MMAP_MAX, _malloc._DEFAULT_MMAP_MAX),
+    ("mallopt", _malloc._M_MMAP_THRESHOLD, _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
+    ("mallopt", _malloc._M_TRIM_THRESHOLD, 2 * _malloc._DYNAMIC_MMAP_THRESHOLD_MAX),
+    ("malloc_trim", 0),
+]
 
 
 def test_a_cnns_prediction_tunes_and_a_fully_connected_ones_does_not(monkeypatch):
@@ -234,8 +257,9 @@ def test_the_command_allows_it_and_library_calls_do_not(monkeypatch):
 def test_fit_runs_inside(monkeypatch):
     """The estimators' fit takes the block (one entry); a fully connected network's
     predict_proba does not (a CNN's does: see the test above)."""
-    from facenet_sk import FCNetClassifier
     import numpy as np
+
+    from facenet_sk import FCNetClassifier
 
     entries = []
     original = _malloc.reuse_freed_memory

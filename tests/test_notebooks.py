@@ -11,7 +11,6 @@ seconds, not the exercise's hour; the committed notebooks stay as they are.
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
@@ -39,11 +38,15 @@ def kernel_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("kernels")
     spec = root / "python3"
     spec.mkdir()
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (tests)",
-        "language": "python",
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (tests)",
+                "language": "python",
+            }
+        )
+    )
     return root
 
 
@@ -62,8 +65,9 @@ def run_notebook(name, workdir, kernel_dir, env, monkeypatch):
     km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs)
     for key, value in env.items():
         monkeypatch.setenv(key, value)  # the kernel inherits the environment
-    nbclient.NotebookClient(nb, km=km, timeout=600,
-                            resources={"metadata": {"path": str(workdir)}}).execute()
+    nbclient.NotebookClient(
+        nb, km=km, timeout=600, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
     return nb
 
 
@@ -83,8 +87,10 @@ def outputs(nb):
 
 #: What the first code cell of every committed notebook printed: a real run on the
 #: whole synthetic data set (the epochs of each stored run: notebooks/README.md).
-REAL_RUN = re.compile(r"synthetic faces: 8 people, 6912 features per image, 2000 train / "
-                      r"400 valid / 400 test images; (\d+) epoch\(s\) per network")
+REAL_RUN = re.compile(
+    r"synthetic faces: 8 people, 6912 features per image, 2000 train / "
+    r"400 valid / 400 test images; (\d+) epoch\(s\) per network"
+)
 
 
 def test_notebooks_are_committed_with_the_outputs_of_a_real_run():
@@ -94,8 +100,7 @@ def test_notebooks_are_committed_with_the_outputs_of_a_real_run():
         assert nb.metadata.kernelspec.name == "python3", path.name
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
         # Run once from top to bottom, every cell, no error.
-        assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), \
-            path.name
+        assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), path.name
         kinds = [out["output_type"] for cell in code for out in cell.outputs]
         assert "error" not in kinds, path.name
         text, n_png = outputs(nb)
@@ -105,8 +110,10 @@ def test_notebooks_are_committed_with_the_outputs_of_a_real_run():
             continue
         run = REAL_RUN.search(text)
         assert run, path.name
-        assert run.group(1) == "30", (path.name, f"stored with {run.group(1)} epochs, not the "
-                                      "exercise's 30")
+        assert run.group(1) == "30", (
+            path.name,
+            f"stored with {run.group(1)} epochs, not the exercise's 30",
+        )
         assert n_png >= 1 and ("test_accuracy" in text or "mean_test_score" in text), path.name
 
 
@@ -124,16 +131,21 @@ def committed_notebooks_stay_as_they_are():
 
 def test_the_five_notebooks_exist():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == [
-        "01_fully_connected.ipynb", "02_cnns.ipynb", "03_baselines.ipynb",
-        "04_grid_search.ipynb", "05_own_photos.ipynb"]
+        "01_fully_connected.ipynb",
+        "02_cnns.ipynb",
+        "03_baselines.ipynb",
+        "04_grid_search.ipynb",
+        "05_own_photos.ipynb",
+    ]
 
 
 @pytest.fixture
 def run(tmp_path, kernel_dir, monkeypatch):
     """run(name, **env): execute a notebook in tmp_path; return (text shown, PNGs shown)."""
+
     def run(name, **env):
-        return outputs(run_notebook(name, tmp_path, kernel_dir, {**FAST_ENV, **env},
-                                    monkeypatch))
+        return outputs(run_notebook(name, tmp_path, kernel_dir, {**FAST_ENV, **env}, monkeypatch))
+
     return run
 
 
@@ -142,8 +154,13 @@ def test_01_fully_connected(run):
     text, n_png = run("01_fully_connected.ipynb")
     assert "synthetic faces: 8 people" in text and "1 epoch(s) per network" in text
     assert "Total params: 55,304" in text and "Total params: 2,847,008" in text
-    for column in ("only_fc", "fc_with_hidden", "train_accuracy", "valid_accuracy",
-                   "test_accuracy"):
+    for column in (
+        "only_fc",
+        "fc_with_hidden",
+        "train_accuracy",
+        "valid_accuracy",
+        "test_accuracy",
+    ):
         assert column in text
     assert text.count("train_acc    train_loss    valid_acc") == 2  # progress: epoch tables
     assert "\x1b[" not in text  # no colour codes in the notebook
@@ -184,12 +201,13 @@ def test_04_grid_search(run):
 @pytest.mark.slow
 def test_01_on_a_face_folder(run, tmp_path, write_face_folder):
     """FACENET_SK_FACES and FACENET_SK_CROP switch a notebook to photos in a folder."""
-    root = write_face_folder(tmp_path / "faces", n_people=3, n_per_person=14, image_size=64,
-                             random_state=1)
-    text, n_png = run("01_fully_connected.ipynb", FACENET_SK_FACES=str(root),
-                      FACENET_SK_CROP="8,8,56,56")
-    assert f"folder {root}: 3 people, 6912 features per image, 30 train / 6 valid / 6 test" \
-        in text
+    root = write_face_folder(
+        tmp_path / "faces", n_people=3, n_per_person=14, image_size=64, random_state=1
+    )
+    text, n_png = run(
+        "01_fully_connected.ipynb", FACENET_SK_FACES=str(root), FACENET_SK_CROP="8,8,56,56"
+    )
+    assert f"folder {root}: 3 people, 6912 features per image, 30 train / 6 valid / 6 test" in text
     assert "fc_with_hidden" in text and n_png == 2
 
 
@@ -197,12 +215,18 @@ def test_01_on_a_face_folder(run, tmp_path, write_face_folder):
 def test_05_own_photos_on_real_photos(run, lfw_root):
     """Photos placed anywhere in larger pictures: detection, embeddings, unknown, few-shot."""
     pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
-    text, n_png = run("05_own_photos.ipynb", FACENET_SK_LFW=str(lfw_root),
-                      FACENET_SK_N_PER_PERSON="12")
+    text, n_png = run(
+        "05_own_photos.ipynb", FACENET_SK_LFW=str(lfw_root), FACENET_SK_N_PER_PERSON="12"
+    )
     assert "LFW photos placed in larger pictures: 19 people, 228 photos" in text
     assert "known: 8 people" in text and "unknown: 11 people" in text
-    for name in MODEL_NAMES + ("eigenfaces_svm", "face_embedding", "test_balanced_accuracy",
-                               "unknown people's photos rejected", "test_accuracy_mean"):
+    for name in MODEL_NAMES + (
+        "eigenfaces_svm",
+        "face_embedding",
+        "test_balanced_accuracy",
+        "unknown people's photos rejected",
+        "test_accuracy_mean",
+    ):
         assert name in text
     assert n_png == 2  # the aligned faces and the few-shot figure
 
@@ -210,7 +234,10 @@ def test_05_own_photos_on_real_photos(run, lfw_root):
 @pytest.mark.slow
 def test_05_own_photos_on_synthetic_faces(run, tmp_path):
     pytest.importorskip("dlib", reason="the face pipeline's extra is not installed")
-    text, n_png = run("05_own_photos.ipynb", FACENET_SK_LFW=str(tmp_path / "no_such_folder"),
-                      FACENET_SK_N_PER_PERSON="12")
+    text, n_png = run(
+        "05_own_photos.ipynb",
+        FACENET_SK_LFW=str(tmp_path / "no_such_folder"),
+        FACENET_SK_N_PER_PERSON="12",
+    )
     assert "synthetic faces: 12 people, 144 photos" in text
     assert "face_embedding" in text and n_png == 2

@@ -8,7 +8,6 @@ from sklearn.model_selection import GridSearchCV
 from facenet_sk import CNNClassifier, FCNetClassifier, make_model
 
 
-
 def _tiny(cls, **params):
     base = dict(max_epochs=1, batch_size=16, random_state=0, n_threads=1)
     if cls is CNNClassifier:
@@ -46,13 +45,17 @@ _FC_GRID = {
 }
 
 
-@pytest.mark.parametrize("cls, grid", [(CNNClassifier, _CNN_GRID), (FCNetClassifier, _FC_GRID)],
-                         ids=["cnn", "fc"])
+@pytest.mark.parametrize(
+    "cls, grid", [(CNNClassifier, _CNN_GRID), (FCNetClassifier, _FC_GRID)], ids=["cnn", "fc"]
+)
 def test_grid_search_over_numpy_grids(faces, cls, grid):
     # early_stopping so that n_iter_no_change is used too.
-    search = GridSearchCV(_tiny(cls, early_stopping=cls is CNNClassifier,
-                                validation_fraction=0.25),
-                          grid, cv=2, error_score="raise")
+    search = GridSearchCV(
+        _tiny(cls, early_stopping=cls is CNNClassifier, validation_fraction=0.25),
+        grid,
+        cv=2,
+        error_score="raise",
+    )
     search.fit(faces.images, faces.target)
     n_candidates = np.prod([len(v) for v in grid.values()])
     assert len(search.cv_results_["params"]) == n_candidates
@@ -64,9 +67,14 @@ def test_grid_search_over_numpy_grids(faces, cls, grid):
 def test_numpy_scalars_build_the_same_network_as_python_ones(faces):
     X, y = faces.images, faces.target
     python = _tiny(CNNClassifier, dense_units=8, conv_filters=(4, 8), max_epochs=2).fit(X, y)
-    numpy_ = _tiny(CNNClassifier, dense_units=np.int64(8), conv_filters=np.array([4, 8]),
-                   max_epochs=np.int32(2), batch_size=np.int64(16),
-                   dropout=np.float64(0.0)).fit(X, y)
+    numpy_ = _tiny(
+        CNNClassifier,
+        dense_units=np.int64(8),
+        conv_filters=np.array([4, 8]),
+        max_epochs=np.int32(2),
+        batch_size=np.int64(16),
+        dropout=np.float64(0.0),
+    ).fit(X, y)
     np.testing.assert_array_equal(python.predict_proba(X), numpy_.predict_proba(X))
 
 
@@ -96,6 +104,11 @@ def test_parameters_are_checked_once_before_the_data(faces, monkeypatch):
 
 
 def test_make_model_takes_numpy_values_too(faces):
-    model = make_model("cnn", conv_filters=np.arange(4, 9, 4), dense_units=np.int64(8),
-                       max_epochs=np.int64(1), random_state=0)
+    model = make_model(
+        "cnn",
+        conv_filters=np.arange(4, 9, 4),
+        dense_units=np.int64(8),
+        max_epochs=np.int64(1),
+        random_state=0,
+    )
     assert model.fit(faces.images, faces.target).n_epochs_ == 1

@@ -75,8 +75,9 @@ def test_restored_model_refits_like_a_fresh_one(faces):
     X, y = faces.data / 255.0, faces.target
     restored = pickle.loads(pickle.dumps(seed_model("only_fc").fit(X[:15], y[:15])))
     restored.fit(X, y)
-    np.testing.assert_array_equal(restored.predict_proba(X),
-                                  seed_model("only_fc").fit(X, y).predict_proba(X))
+    np.testing.assert_array_equal(
+        restored.predict_proba(X), seed_model("only_fc").fit(X, y).predict_proba(X)
+    )
 
 
 def test_unfitted_model_round_trips_without_a_warning():
@@ -98,8 +99,7 @@ def test_validation_set_is_not_saved_with_the_model(faces):
 
 def test_weights_are_saved_once_and_stay_the_trained_module(faces):
     model = seed_model("cnn_dropout_batchnorm").fit(faces.images / 255.0, faces.target)
-    weights = sum(t.numel() * t.element_size()
-                  for t in model.net_.module_.state_dict().values())
+    weights = sum(t.numel() * t.element_size() for t in model.net_.module_.state_dict().values())
     restored = pickle.loads(pickle.dumps(model))
     assert weights > 500_000
     # Weights once plus Adam's two moments, 3x, and some history; skorch's default
@@ -125,9 +125,11 @@ def test_same_version_loads_silently(fitted_fc):
 def test_loading_under_another_version_warns(faces, fitted_fc, monkeypatch):
     data = pickle.dumps(fitted_fc)
     monkeypatch.setattr(base, "__version__", "9.9.9")
-    with pytest.warns(VersionMismatchWarning,
-                      match=rf"FCNetClassifier was saved by facenet_sk {__version__} and is "
-                            r"loaded by 9\.9\.9.*Refit it") as record:
+    with pytest.warns(
+        VersionMismatchWarning,
+        match=rf"FCNetClassifier was saved by facenet_sk {__version__} and is "
+        r"loaded by 9\.9\.9.*Refit it",
+    ) as record:
         restored = pickle.loads(data)
     assert len(record) == 1
     # The warning is advice: the model still loads and answers as before.
@@ -139,8 +141,11 @@ def test_model_saved_by_another_version_warns(fitted_fc, monkeypatch, tmp_path):
     monkeypatch.setattr(base, "__version__", "0.0.1")
     joblib.dump(fitted_fc, tmp_path / "old.joblib")
     monkeypatch.undo()
-    with pytest.warns(VersionMismatchWarning, match=r"saved by facenet_sk 0\.0\.1 and is "
-                                                    rf"loaded by {__version__}"):
+    with pytest.warns(
+        VersionMismatchWarning,
+        match=r"saved by facenet_sk 0\.0\.1 and is "
+        rf"loaded by {__version__}",
+    ):
         joblib.load(tmp_path / "old.joblib")
 
 
@@ -154,8 +159,7 @@ def test_model_saved_without_a_version_warns(fitted_fc):
 
 
 def test_version_warning_reaches_through_a_pipeline(faces, monkeypatch):
-    pipe = make_pipeline(StandardScaler(), seed_model("only_fc")).fit(faces.data,
-                                                                      faces.target)
+    pipe = make_pipeline(StandardScaler(), seed_model("only_fc")).fit(faces.data, faces.target)
     data = pickle.dumps(pipe)
     monkeypatch.setattr(base, "__version__", "9.9.9")
     with pytest.warns(VersionMismatchWarning, match="loaded by 9.9.9"):

@@ -11,8 +11,12 @@ from sklearn.preprocessing import StandardScaler
 
 from facenet_sk import FCNetClassifier, compare_models
 from facenet_sk.datasets import make_synthetic_faces
-from facenet_sk.plotting import (MARKER_EPOCHS, plot_accuracy_bars, plot_face_gallery,
-                                 plot_learning_curves)
+from facenet_sk.plotting import (
+    MARKER_EPOCHS,
+    plot_accuracy_bars,
+    plot_face_gallery,
+    plot_learning_curves,
+)
 
 matplotlib.use("Agg")
 
@@ -23,17 +27,23 @@ def faces():
 
 
 def tiny(epochs):
-    return FCNetClassifier(hidden_layer_sizes=(8,), max_epochs=epochs, batch_size=8,
-                           random_state=0)
+    return FCNetClassifier(hidden_layer_sizes=(8,), max_epochs=epochs, batch_size=8, random_state=0)
 
 
 @pytest.fixture(scope="module")
 def table(faces):
     train, test = faces.subset == "train", faces.subset != "train"
     X = faces.images / 255
-    return compare_models({"one_epoch": tiny(1), "dummy": DummyClassifier()},
-                          X[train], faces.target[train], X[test], faces.target[test],
-                          X_valid=X[test], y_valid=faces.target[test], progress=False)
+    return compare_models(
+        {"one_epoch": tiny(1), "dummy": DummyClassifier()},
+        X[train],
+        faces.target[train],
+        X[test],
+        faces.target[test],
+        X_valid=X[test],
+        y_valid=faces.target[test],
+        progress=False,
+    )
 
 
 def drawn(fig):
@@ -74,8 +84,7 @@ def test_learning_curves_take_a_fitted_estimator_or_pipeline(faces):
     pipe = make_pipeline(StandardScaler(), tiny(2)).fit(X, faces.target)
     for model in (pipe, pipe[-1]):
         fig = plot_learning_curves(model)
-        assert [line.get_label() for line in fig.axes[0].get_lines()] == [
-            "FCNetClassifier train"]
+        assert [line.get_label() for line in fig.axes[0].get_lines()] == ["FCNetClassifier train"]
     with pytest.raises(ValueError, match="none of the models has a training history"):
         plot_learning_curves(DummyClassifier().fit(X, faces.target))
 
@@ -106,7 +115,8 @@ def test_gallery_shows_misclassified_faces_first_titled_predicted_true(faces):
     titles = [ax.get_title() for ax in shown]
     assert all(t.startswith("bob\n") for t in titles)
     assert all(t != "bob\nbob" for t in titles[:wrong]) and all(
-        t == "bob\nbob" for t in titles[wrong:])
+        t == "bob\nbob" for t in titles[wrong:]
+    )
     colours = [to_rgb(ax.title.get_color()) for ax in shown]
     assert colours[:wrong] == [to_rgb("tab:red")] * wrong
     assert colours[wrong:] == [to_rgb("black")] * (9 - wrong)
@@ -126,8 +136,7 @@ def test_names_with_dollars_are_drawn_as_written():
 
     import pandas as pd
 
-    from facenet_sk.plotting import (plot_accuracy_bars, plot_confusion_matrices,
-                                     plot_face_gallery)
+    from facenet_sk.plotting import plot_accuracy_bars, plot_confusion_matrices, plot_face_gallery
 
     X = np.repeat(np.eye(2), 3, axis=0) * 255
     y = np.repeat([0, 1], 3)
@@ -135,10 +144,13 @@ def test_names_with_dollars_are_drawn_as_written():
     names = [r"$\undefined{x}$", "cost $5"]
     table = pd.DataFrame({"model": [r"$\bad$"], "test_accuracy": [0.5]})
     table.attrs["models"] = {r"$\bad$": model}
-    figures = [plot_confusion_matrices(table, X, y, labels=names),
-               plot_accuracy_bars(table),
-               plot_face_gallery(model, np.zeros((6, 2, 2, 3), np.uint8), y,
-                                 target_names=names, title="$\\bad$")]
+    figures = [
+        plot_confusion_matrices(table, X, y, labels=names),
+        plot_accuracy_bars(table),
+        plot_face_gallery(
+            model, np.zeros((6, 2, 2, 3), np.uint8), y, target_names=names, title="$\\bad$"
+        ),
+    ]
     for fig in figures:
         fig.savefig(io.BytesIO(), format="png")  # draws every text: no ParseFatalException
     texts = [t.get_text() for t in figures[0].axes[0].get_xticklabels()]

@@ -11,8 +11,9 @@ from facenet_sk._precision import autocast_dtype
 def _fit(faces, precision, name="cnn_dropout_batchnorm", **params):
     if name.startswith("cnn"):
         params = {"conv_filters": (4, 8), "dense_units": 16, **params}
-    return make_model(name, max_epochs=3, precision=precision, random_state=0,
-                      **params).fit(faces.images, faces.target)
+    return make_model(name, max_epochs=3, precision=precision, random_state=0, **params).fit(
+        faces.images, faces.target
+    )
 
 
 def test_bfloat16_trains_float32_weights_and_predicts_close_to_float32(faces):
@@ -36,11 +37,14 @@ def test_bfloat16_prediction_really_runs_in_bfloat16(faces, monkeypatch):
     assert seen == [torch.bfloat16]
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (frozenset({"avx2", "fma"}), None),
-    (frozenset({"avx512f", "avx512_bf16"}), torch.bfloat16),
-    (frozenset({"amx_tile", "amx_bf16"}), torch.bfloat16),
-])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (frozenset({"avx2", "fma"}), None),
+        (frozenset({"avx512f", "avx512_bf16"}), torch.bfloat16),
+        (frozenset({"amx_tile", "amx_bf16"}), torch.bfloat16),
+    ],
+)
 def test_auto_takes_bfloat16_only_where_the_cpu_has_it(monkeypatch, flags, expected):
     monkeypatch.setattr(_precision, "cpu_flags", lambda: flags)
     assert autocast_dtype("auto", "cpu") is expected
@@ -51,8 +55,9 @@ def test_auto_takes_bfloat16_only_where_the_cpu_has_it(monkeypatch, flags, expec
 def test_auto_on_a_cpu_without_bf16_trains_exactly_as_float32(faces, monkeypatch):
     monkeypatch.setattr(_precision, "cpu_flags", lambda: frozenset({"avx2"}))
     auto, plain = _fit(faces, "auto"), _fit(faces, "float32")
-    np.testing.assert_array_equal(auto.predict_proba(faces.images),
-                                  plain.predict_proba(faces.images))
+    np.testing.assert_array_equal(
+        auto.predict_proba(faces.images), plain.predict_proba(faces.images)
+    )
 
 
 def test_bad_precision_and_devices_are_clear_errors(faces):
@@ -65,6 +70,7 @@ def test_bad_precision_and_devices_are_clear_errors(faces):
 
 def test_warm_start_follows_a_changed_precision(faces):
     model = _fit(faces, "bfloat16", name="only_fc", hidden_layer_sizes=())
-    model.set_params(warm_start=True, precision="float32", max_epochs=1).fit(faces.images,
-                                                                            faces.target)
+    model.set_params(warm_start=True, precision="float32", max_epochs=1).fit(
+        faces.images, faces.target
+    )
     assert model.net_.autocast_dtype is None and model.n_epochs_ == 4

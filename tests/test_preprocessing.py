@@ -32,16 +32,18 @@ def test_flat_and_image_input_agree_and_keep_their_shape(images):
     as_images = ChannelStandardScaler().fit(images)
     assert scaler.n_features_in_ == as_images.n_features_in_ == 108
     assert as_images.transform(images).shape == images.shape
-    np.testing.assert_array_equal(scaler.transform(flat),
-                                  as_images.transform(images).reshape(len(images), -1))
+    np.testing.assert_array_equal(
+        scaler.transform(flat), as_images.transform(images).reshape(len(images), -1)
+    )
 
 
 def test_dtype_is_kept_and_inverse_round_trips(images):
     scaler = ChannelStandardScaler().fit(images)
     assert scaler.transform(images).dtype == np.float32
     assert scaler.transform(images.astype(np.float64)).dtype == np.float64
-    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(images)), images,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        scaler.inverse_transform(scaler.transform(images)), images, rtol=1e-5
+    )
 
 
 def test_constant_channel_is_centred_not_divided_by_zero():
@@ -64,19 +66,23 @@ def test_augmenting_after_it_equals_augmenting_the_raw_images(images):
         return FlipShift((6, 6, 3), max_shift=2, seed=0)(torch.from_numpy(X)).numpy()
 
     channel = ChannelStandardScaler().fit(flat)
-    np.testing.assert_allclose(augment(channel.transform(flat)),
-                               channel.transform(augment(flat)), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        augment(channel.transform(flat)), channel.transform(augment(flat)), rtol=1e-4, atol=1e-4
+    )
     pixel = StandardScaler().fit(flat)
     moved = augment(pixel.transform(flat))
     assert not np.allclose(moved, pixel.transform(augment(flat)), atol=1e-2)
 
 
-@pytest.mark.parametrize("X, message", [
-    (np.zeros((3, 10)), "not a multiple of n_channels=3"),
-    (np.zeros((3, 2, 2, 4)), "last axis is not n_channels=3"),
-    (np.full((3, 12), np.nan), "NaN"),
-    (np.zeros((0, 12)), "0 sample"),
-])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((3, 10)), "not a multiple of n_channels=3"),
+        (np.zeros((3, 2, 2, 4)), "last axis is not n_channels=3"),
+        (np.full((3, 12), np.nan), "NaN"),
+        (np.zeros((0, 12)), "0 sample"),
+    ],
+)
 def test_bad_input_is_named(X, message):
     with pytest.raises(ValueError, match=message):
         ChannelStandardScaler().fit(X)

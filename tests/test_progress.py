@@ -26,12 +26,11 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-
 def epoch_table_text(faces, monkeypatch, stream):
     monkeypatch.setattr(sys, "stdout", stream)
-    FCNetClassifier(hidden_layer_sizes=(8,), max_epochs=2, batch_size=8, random_state=0,
-                    verbose=1).fit(faces.images / 255, faces.target, X_valid=faces.images / 255,
-                                   y_valid=faces.target)
+    FCNetClassifier(
+        hidden_layer_sizes=(8,), max_epochs=2, batch_size=8, random_state=0, verbose=1
+    ).fit(faces.images / 255, faces.target, X_valid=faces.images / 255, y_valid=faces.target)
     monkeypatch.undo()
     return stream.getvalue()
 
@@ -44,8 +43,9 @@ def test_epoch_table_is_coloured_on_a_terminal_only(faces, monkeypatch):
     in_a_file = epoch_table_text(faces, monkeypatch, io.StringIO())
     assert "train_acc" in in_a_file and "\x1b" not in in_a_file
     # The same table: the same header, rows of the same width.
-    assert [len(line) for line in strip_colour(on_terminal).splitlines()] == \
-        [len(line) for line in in_a_file.splitlines()]
+    assert [len(line) for line in strip_colour(on_terminal).splitlines()] == [
+        len(line) for line in in_a_file.splitlines()
+    ]
 
 
 def test_no_color_switches_colour_off_on_a_terminal(faces, monkeypatch):
@@ -72,12 +72,16 @@ def test_every_network_prints_through_the_epoch_table(faces):
 def test_fit_progress_counts_fits_across_clones_and_estimates_time_left(faces):
     lines = []
     progress = FitProgress(total=3, sink=lines.append)
-    model = FCNetClassifier(hidden_layer_sizes=(), max_epochs=1, random_state=0,
-                            callbacks=[progress])
+    model = FCNetClassifier(
+        hidden_layer_sizes=(), max_epochs=1, random_state=0, callbacks=[progress]
+    )
     for _ in range(3):
         clone(model).fit(faces.images / 255, faces.target)
     assert [line.split(":")[0] for line in lines] == [
-        "fit 1/3", "fit 2/3", "fit 3/3 (refit of the best candidate on all the data)"]
+        "fit 1/3",
+        "fit 2/3",
+        "fit 3/3 (refit of the best candidate on all the data)",
+    ]
     assert "left" not in lines[0] and all(", about " in line for line in lines[1:])
     assert progress.finished_ == 3
 
@@ -89,7 +93,7 @@ def _visible_lines(raw):
         cells = []
         for part in line.split("\r"):
             part = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", part)
-            cells[:len(part)] = part
+            cells[: len(part)] = part
         shown.append("".join(cells).rstrip())
     return shown
 
@@ -100,8 +104,9 @@ def _run_in_terminal(argv, env):
     # A terminal of 40 rows and 120 columns (a new pseudo-terminal has 0 x 0, where
     # tqdm draws an empty bar).
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=terminal,
-                               stderr=terminal, env=env, close_fds=True)
+    process = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env, close_fds=True
+    )
     os.close(terminal)
     chunks = []
     while True:
@@ -123,21 +128,37 @@ def _run_in_terminal(argv, env):
 
 
 @pytest.mark.parametrize("no_color", [None, "1"])
-def test_in_a_terminal_the_bar_and_the_epoch_tables_keep_to_their_own_lines(tmp_path,
-                                                                           no_color):
+def test_in_a_terminal_the_bar_and_the_epoch_tables_keep_to_their_own_lines(tmp_path, no_color):
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     env.update(MPLBACKEND="Agg", **({"NO_COLOR": no_color} if no_color else {}))
     raw = _run_in_terminal(
-        [sys.executable, "-m", "facenet_sk.cli", "compare", "--max-people", "3",
-         "--max-per-person", "21", "--epochs", "3", "--models", "only_fc,fc_with_hidden",
-         "--out", str(tmp_path / "out")], env)
+        [
+            sys.executable,
+            "-m",
+            "facenet_sk.cli",
+            "compare",
+            "--max-people",
+            "3",
+            "--max-per-person",
+            "21",
+            "--epochs",
+            "3",
+            "--models",
+            "only_fc,fc_with_hidden",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        env,
+    )
     assert "models:" in raw  # the bar was drawn ...
     lines = _visible_lines(raw)
     rows = [line for line in lines if re.match(r"^\s+[123]\s+\d\.\d{4}", line)]
     assert len(rows) == 6  # ... 3 epochs of 2 models, each row on a line of its own
     for line in lines:
-        assert not ("models:" in line and ("train_acc" in line or "[" in line.split(
-            "models:")[0] or line in rows)), line
+        assert not (
+            "models:" in line
+            and ("train_acc" in line or "[" in line.split("models:")[0] or line in rows)
+        ), line
     headers = [line for line in lines if re.fullmatch(r"\[\d/2\] \w+", line)]
     assert headers == ["[1/2] only_fc", "[2/2] fc_with_hidden"]
     if no_color:

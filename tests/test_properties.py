@@ -19,8 +19,13 @@ from facenet_sk import CNNClassifier, FCNetClassifier
 
 # derandomize: the same examples on every run, so CI failures are reproducible;
 # database=None: no .hypothesis folder written into the tree.
-FITS = settings(max_examples=20, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FITS = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 CHECKS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
 X_DTYPES = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.uint8)
@@ -66,7 +71,7 @@ def datasets(draw, kind=None):
     return kind, X, classes, shape if as_images else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_fit(kind, X_bytes, shape, y_bytes):
     """Fit on float32 X and int64 labels, cached: the examples shrink to repeats."""
     X = np.frombuffer(X_bytes, dtype=np.float32).reshape(shape)
@@ -76,8 +81,11 @@ def reference_fit(kind, X_bytes, shape, y_bytes):
 
 # -------------------------------------------------------------- the contract
 @FITS
-@given(data=datasets(), x_dtype=st.sampled_from(X_DTYPES),
-       label_type=st.sampled_from(sorted(LABEL_TYPES)))
+@given(
+    data=datasets(),
+    x_dtype=st.sampled_from(X_DTYPES),
+    label_type=st.sampled_from(sorted(LABEL_TYPES)),
+)
 def test_any_dtype_and_label_type_learn_the_same_model(data, x_dtype, label_type):
     kind, X, classes, image_shape = data
     reference = reference_fit(kind, X.tobytes(), X.shape, classes.astype(np.int64).tobytes())
@@ -113,12 +121,13 @@ def test_images_and_their_flat_rows_are_the_same_input(data):
     flat = X.reshape(len(X), -1)
     np.testing.assert_array_equal(model.predict_proba(flat), model.predict_proba(X))
     # Any subset of rows gets the same answers as in the whole batch.
-    np.testing.assert_allclose(model.predict_proba(X[-1:]), model.predict_proba(X)[-1:],
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict_proba(X[-1:]), model.predict_proba(X)[-1:], rtol=1e-5, atol=1e-6
+    )
 
 
 # ------------------------------------------------------------ refusals
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fitted_on(kind, side):
     rng = np.random.default_rng(side)
     X = rng.random((6, side, side, 3))
@@ -126,9 +135,12 @@ def fitted_on(kind, side):
 
 
 @CHECKS
-@given(kind=st.sampled_from(["fc", "cnn"]), side=st.sampled_from([4, 6]),
-       other=st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 4)),
-       n=st.integers(1, 3))
+@given(
+    kind=st.sampled_from(["fc", "cnn"]),
+    side=st.sampled_from([4, 6]),
+    other=st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 4)),
+    n=st.integers(1, 3),
+)
 def test_images_of_another_shape_are_refused_naming_both(kind, side, other, n):
     model = fitted_on(kind, side)
     if other == (side, side, 3):
@@ -140,38 +152,52 @@ def test_images_of_another_shape_are_refused_naming_both(kind, side, other, n):
 
 
 @CHECKS
-@given(kind=st.sampled_from(["fc", "cnn"]), side=st.sampled_from([4, 6]),
-       width=st.integers(1, 200), n=st.integers(1, 3))
+@given(
+    kind=st.sampled_from(["fc", "cnn"]),
+    side=st.sampled_from([4, 6]),
+    width=st.integers(1, 200),
+    n=st.integers(1, 3),
+)
 def test_rows_of_another_width_are_refused_naming_both(kind, side, width, n):
     model = fitted_on(kind, side)
     expected = side * side * 3
     if width == expected:
         width += 1
-    with pytest.raises(ValueError, match=f"X has {width} features, but .* is expecting "
-                                         f"{expected} features"):
+    with pytest.raises(
+        ValueError, match=f"X has {width} features, but .* is expecting {expected} features"
+    ):
         model.predict_proba(np.zeros((n, width)))
 
 
 @CHECKS
-@given(kind=st.sampled_from(["fc", "cnn"]), shape=st.lists(st.integers(1, 4), min_size=2,
-                                                           max_size=4),
-       n=st.integers(1, 3))
+@given(
+    kind=st.sampled_from(["fc", "cnn"]),
+    shape=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    n=st.integers(1, 3),
+)
 def test_arrays_of_another_rank_are_refused_naming_both(kind, shape, n):
     model = fitted_on(kind, 4)
     if len(shape) == 3:  # a 4-D batch of images: covered above
         shape.append(2)
     bad = (n, *shape)
-    with pytest.raises(ValueError, match=r"X has shape \(.*\), but \w+ takes rows of 48 "
-                                         r"features or images of shape \(4, 4, 3\)") as info:
+    with pytest.raises(
+        ValueError,
+        match=r"X has shape \(.*\), but \w+ takes rows of 48 "
+        r"features or images of shape \(4, 4, 3\)",
+    ) as info:
         model.predict(np.zeros(bad))
     assert str(bad) in str(info.value)
 
 
 @CHECKS
-@given(kind=st.sampled_from(["fc", "cnn"]), value=st.sampled_from([np.nan, np.inf, -np.inf]),
-       row=st.integers(0, 5), column=st.integers(0, 47),
-       x_dtype=st.sampled_from([np.float64, np.float32, np.float16]),
-       at=st.sampled_from(["fit", "predict"]))
+@given(
+    kind=st.sampled_from(["fc", "cnn"]),
+    value=st.sampled_from([np.nan, np.inf, -np.inf]),
+    row=st.integers(0, 5),
+    column=st.integers(0, 47),
+    x_dtype=st.sampled_from([np.float64, np.float32, np.float16]),
+    at=st.sampled_from(["fit", "predict"]),
+)
 def test_non_finite_values_are_refused_anywhere(kind, value, row, column, x_dtype, at):
     X = np.random.default_rng(column).random((6, 48)).astype(x_dtype)
     X[row, column] = value
@@ -184,19 +210,28 @@ def test_non_finite_values_are_refused_anywhere(kind, value, row, column, x_dtyp
 
 
 @CHECKS
-@given(n_classes=st.integers(2, 5), n_missing=st.integers(1, 3), label_type=st.sampled_from(
-    ["int64", "str", "object-str", "object-int"]))
+@given(
+    n_classes=st.integers(2, 5),
+    n_missing=st.integers(1, 3),
+    label_type=st.sampled_from(["int64", "str", "object-str", "object-int"]),
+)
 def test_lengths_of_X_and_y_must_agree(n_classes, n_missing, label_type):
     X = np.zeros((12, 48))
     y = LABEL_TYPES[label_type](np.arange(12 - n_missing) % n_classes)
-    with pytest.raises(ValueError, match=rf"inconsistent numbers of samples: \[12, "
-                                         rf"{12 - n_missing}\]"):
+    with pytest.raises(
+        ValueError,
+        match=rf"inconsistent numbers of samples: \[12, "
+        rf"{12 - n_missing}\]",
+    ):
         make("fc").fit(X, y)
 
 
 @CHECKS
-@given(label_type=st.sampled_from(sorted(LABEL_TYPES)), n=st.integers(1, 12),
-       kind=st.sampled_from(["fc", "cnn"]))
+@given(
+    label_type=st.sampled_from(sorted(LABEL_TYPES)),
+    n=st.integers(1, 12),
+    kind=st.sampled_from(["fc", "cnn"]),
+)
 def test_a_single_class_is_refused_whatever_its_type(label_type, n, kind):
     y = LABEL_TYPES[label_type](np.full(n, 1))
     with pytest.raises(ValueError, match="needs samples of at least 2 classes"):

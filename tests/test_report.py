@@ -35,12 +35,22 @@ def table(split):
     data, _ = split
     models = {
         "dummy": DummyClassifier(strategy="most_frequent"),
-        "net": make_pipeline(StandardScaler(), FCNetClassifier(
-            hidden_layer_sizes=(8,), max_epochs=2, batch_size=8, lr=0.01, random_state=0)),
+        "net": make_pipeline(
+            StandardScaler(),
+            FCNetClassifier(
+                hidden_layer_sizes=(8,), max_epochs=2, batch_size=8, lr=0.01, random_state=0
+            ),
+        ),
         "logreg": make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=500)),
     }
-    return compare_models(models, *data["train"], *data["test"], X_valid=data["valid"][0],
-                          y_valid=data["valid"][1], progress=False)
+    return compare_models(
+        models,
+        *data["train"],
+        *data["test"],
+        X_valid=data["valid"][0],
+        y_valid=data["valid"][1],
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +59,25 @@ def report_dir(tmp_path_factory, table, split):
     table = sort_results(table)
     X_test, y_test = data["test"]
     models = table.attrs["models"]
-    figures = {"accuracy": plot_accuracy_bars(table),
-               "faces": plot_face_gallery(models[table["model"][0]], X_test, y_test,
-                                          target_names=names, image_shape=(16, 16, 3)),
-               "learning_curves": plot_learning_curves(table)}
+    figures = {
+        "accuracy": plot_accuracy_bars(table),
+        "faces": plot_face_gallery(
+            models[table["model"][0]], X_test, y_test, target_names=names, image_shape=(16, 16, 3)
+        ),
+        "learning_curves": plot_learning_curves(table),
+    }
     out = tmp_path_factory.mktemp("report")
-    write_report(table, out, figures=figures, notes=["command: test"],
-                 sections={"data": {"people": 3, "crop": "none"},
-                           "hyper-parameters": model_parameters(models)},
-                 per_person=per_person_table(table, X_test, y_test, target_names=names))
+    write_report(
+        table,
+        out,
+        figures=figures,
+        notes=["command: test"],
+        sections={
+            "data": {"people": 3, "crop": "none"},
+            "hyper-parameters": model_parameters(models),
+        },
+        per_person=per_person_table(table, X_test, y_test, target_names=names),
+    )
     return out
 
 
@@ -74,9 +94,13 @@ def test_per_person_table_is_scikit_learns_classification_report(table, split):
     scores = per_person_table(table, X_test, y_test, target_names=names)
     assert list(scores["model"].unique()) == list(table["model"])
     net = scores[scores["model"] == "net"].set_index("person")
-    expected = classification_report(y_test, table.attrs["models"]["net"].predict(X_test),
-                                     target_names=list(names), output_dict=True,
-                                     zero_division=0)
+    expected = classification_report(
+        y_test,
+        table.attrs["models"]["net"].predict(X_test),
+        target_names=list(names),
+        output_dict=True,
+        zero_division=0,
+    )
     for person in names:
         for column in ("precision", "recall", "f1-score"):
             assert net.loc[person, column] == pytest.approx(expected[person][column])
@@ -89,8 +113,9 @@ def test_per_person_table_is_scikit_learns_classification_report(table, split):
 def test_a_person_named_like_a_summary_row_gets_their_own_scores(name):
     """classification_report's dict also holds its summary rows under these names."""
     model = DummyClassifier(strategy="most_frequent").fit([[0], [1], [1]], [0, 1, 1])
-    scores = per_person_table({"d": model}, [[0], [1], [1]], [0, 1, 1],
-                              target_names=[name, "bob"]).set_index("person")
+    scores = per_person_table(
+        {"d": model}, [[0], [1], [1]], [0, 1, 1], target_names=[name, "bob"]
+    ).set_index("person")
     assert scores.loc[name, ["precision", "recall", "support"]].tolist() == [0.0, 0.0, 1]
     assert scores.loc["bob", ["recall", "support"]].tolist() == [1.0, 2]
 
@@ -98,8 +123,7 @@ def test_a_person_named_like_a_summary_row_gets_their_own_scores(name):
 def test_model_parameters_show_every_network_setting(table):
     params = model_parameters(table.attrs["models"]).set_index("model")
     assert params.loc["net", "steps"] == "StandardScaler -> FCNetClassifier"
-    for text in ("lr=0.01", "batch_size=8", "max_epochs=2", "optimizer='adam'",
-                 "StandardScaler()"):
+    for text in ("lr=0.01", "batch_size=8", "max_epochs=2", "optimizer='adam'", "StandardScaler()"):
         assert text in params.loc["net", "parameters"]
     assert "LogisticRegression(C=0.5, max_iter=500)" in params.loc["logreg", "parameters"]
 
@@ -107,8 +131,15 @@ def test_model_parameters_show_every_network_setting(table):
 def test_report_files_hold_the_per_person_table_and_the_gallery(report_dir):
     names = sorted(p.name for p in report_dir.iterdir())
     assert names[0] == ".facenet_sk-files.json"  # the record of the files written
-    assert names[1:] == ["accuracy.png", "faces.png", "learning_curves.png", "per_person.csv",
-                     "report.html", "results.csv", "results.md"]
+    assert names[1:] == [
+        "accuracy.png",
+        "faces.png",
+        "learning_curves.png",
+        "per_person.csv",
+        "report.html",
+        "results.csv",
+        "results.md",
+    ]
     page = (report_dir / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3 and 'alt="faces"' in page
     assert "per person:" in page and "F1 per person, every model" in page
@@ -125,9 +156,20 @@ def test_report_files_hold_the_per_person_table_and_the_gallery(report_dir):
 
 # ------------------------------------------------------------ hostile names
 #: Person names are folder names: anyone who hands over a folder of photos chooses them.
-HOSTILE = ['=HYPERLINK("evil.example","click")', "=cmd|' calc'!A0", "@SUM(1+1)", "+1+2",
-           "-2+3", "\tTAB", "\rCR", "a|b", "two\nlines", "<img src=x onerror=alert(1)>",
-           "[click](javascript:alert(1))", "back\\|slash"]
+HOSTILE = [
+    '=HYPERLINK("evil.example","click")',
+    "=cmd|' calc'!A0",
+    "@SUM(1+1)",
+    "+1+2",
+    "-2+3",
+    "\tTAB",
+    "\rCR",
+    "a|b",
+    "two\nlines",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "back\\|slash",
+]
 
 
 @pytest.fixture(scope="module")
@@ -135,14 +177,20 @@ def hostile_report(tmp_path_factory):
     n = len(HOSTILE)
     X = np.repeat(np.eye(n), 2, axis=0)
     y = np.repeat(np.arange(n), 2)
-    models = {"=evil|model": DummyClassifier(strategy="most_frequent").fit(X, y),
-              "logreg": LogisticRegression(max_iter=200).fit(X, y)}
+    models = {
+        "=evil|model": DummyClassifier(strategy="most_frequent").fit(X, y),
+        "logreg": LogisticRegression(max_iter=200).fit(X, y),
+    }
     table = pd.DataFrame({"model": list(models), "test_accuracy": [-0.5, 1.0]})
     table.attrs["models"] = models
     out = tmp_path_factory.mktemp("hostile")
-    write_report(table, out, per_person=per_person_table(table, X, y, target_names=HOSTILE),
-                 notes=["data: folder <b>x</b>\nsecond line"],
-                 sections={"data": {"people": "=1+1|<i>"}})
+    write_report(
+        table,
+        out,
+        per_person=per_person_table(table, X, y, target_names=HOSTILE),
+        notes=["data: folder <b>x</b>\nsecond line"],
+        sections={"data": {"people": "=1+1|<i>"}},
+    )
     return out
 
 
@@ -193,8 +241,13 @@ def test_markdown_cells_stay_in_their_columns_and_carry_no_html(hostile_report):
 
 def test_missing_values_are_empty_markdown_cells(tmp_path):
     """Not pandas' "<NA>", which a Markdown renderer takes for an HTML tag and hides."""
-    table = pd.DataFrame({"model": ["a", "b"], "epochs": pd.array([3, None], dtype="Int64"),
-                          "valid_accuracy": [0.5, np.nan]})
+    table = pd.DataFrame(
+        {
+            "model": ["a", "b"],
+            "epochs": pd.array([3, None], dtype="Int64"),
+            "valid_accuracy": [0.5, np.nan],
+        }
+    )
     write_report(table, tmp_path)
     markdown = (tmp_path / "results.md").read_text()
     assert "<NA>" not in markdown and "nan" not in markdown
@@ -220,8 +273,14 @@ def chromium():
     pytest.skip(reason)
 
 
-BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--hide-scrollbars", "--virtual-time-budget=10000"]
+BROWSER_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--virtual-time-budget=10000",
+]
 
 #: Run after the page loads: what the browser made of every image and of the table.
 PROBE = """<script>
@@ -248,8 +307,12 @@ def test_a_browser_shows_every_figure_and_the_table(report_dir, tmp_path):
     page = (report_dir / "report.html").read_text()
     probed = tmp_path / "probed.html"  # a copy: the report itself stays as written
     probed.write_text(page.replace("</body>", PROBE + "</body>"))
-    result = subprocess.run([browser, *BROWSER_FLAGS, "--dump-dom", probed.as_uri()],
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [browser, *BROWSER_FLAGS, "--dump-dom", probed.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     found = re.search(r'<pre id="browser-check">(.*?)</pre>', result.stdout, re.S)
     assert found, result.stderr[-2000:]
     seen = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
@@ -263,9 +326,18 @@ def test_a_browser_shows_every_figure_and_the_table(report_dir, tmp_path):
 def test_a_screenshot_of_the_report_is_not_blank(report_dir, tmp_path):
     browser = chromium()
     shot = tmp_path / "report.png"
-    subprocess.run([browser, *BROWSER_FLAGS, "--window-size=1200,1800",
-                    f"--screenshot={shot}", (report_dir / "report.html").as_uri()],
-                   capture_output=True, timeout=180, check=True)
+    subprocess.run(
+        [
+            browser,
+            *BROWSER_FLAGS,
+            "--window-size=1200,1800",
+            f"--screenshot={shot}",
+            (report_dir / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
     pixels = np.asarray(Image.open(shot).convert("RGB"))
     assert pixels.shape[:2] == (1800, 1200)
     # The bars of the accuracy figure: matplotlib's first colour, in the first screen.

@@ -13,8 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
 
 from facenet_sk import CNNClassifier, FCNetClassifier
 from facenet_sk.datasets import make_synthetic_faces
@@ -62,8 +62,13 @@ _SCRIPT = textwrap.dedent("""
 def _run_script(path, hash_seed):
     # Another hash seed changes the order of sets and dicts of strings: it must not matter.
     env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
-    return subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_two_processes_train_identical_models(tmp_path):
@@ -79,8 +84,10 @@ def test_two_processes_train_identical_models(tmp_path):
     for key in ("cnn", "fc"):
         history = first[key]["history"]
         # The histories hold what they should, so comparing them means something.
-        assert all({"train_loss", "train_acc", "valid_loss", "valid_acc"} <= set(epoch)
-                   for epoch in history)
+        assert all(
+            {"train_loss", "train_acc", "valid_loss", "valid_acc"} <= set(epoch)
+            for epoch in history
+        )
         assert all("dur" not in epoch for epoch in history)
         assert len(history[0]["batches"]) >= 3
     assert first["fc"]["predict"][0].startswith("person_")
@@ -92,9 +99,16 @@ def test_same_process_repeats_and_random_state_instances():
     X = faces.images / 255.0
 
     def fit(random_state):
-        return CNNClassifier(conv_filters=(4, 8), dense_units=8, dropout=0.3, augment=True,
-                             max_epochs=2, batch_size=8, random_state=random_state,
-                             n_threads=1).fit(X, faces.target)
+        return CNNClassifier(
+            conv_filters=(4, 8),
+            dense_units=8,
+            dropout=0.3,
+            augment=True,
+            max_epochs=2,
+            batch_size=8,
+            random_state=random_state,
+            n_threads=1,
+        ).fit(X, faces.target)
 
     a, b = fit(np.random.RandomState(3)), fit(np.random.RandomState(3))
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
@@ -107,20 +121,34 @@ def test_grid_search_with_a_fixed_random_state_repeats():
     X, y = faces.images / 255.0, faces.target
 
     def search():
-        model = CNNClassifier(conv_filters=(4, 8), dense_units=8, max_epochs=2, batch_size=8,
-                              random_state=0, n_threads=1)
-        return GridSearchCV(model, {"dropout": [0.0, 0.5], "lr": [0.001, 0.01]}, cv=2,
-                            return_train_score=True).fit(X, y)
+        model = CNNClassifier(
+            conv_filters=(4, 8),
+            dense_units=8,
+            max_epochs=2,
+            batch_size=8,
+            random_state=0,
+            n_threads=1,
+        )
+        return GridSearchCV(
+            model, {"dropout": [0.0, 0.5], "lr": [0.001, 0.01]}, cv=2, return_train_score=True
+        ).fit(X, y)
 
     first, second = search(), search()
-    for key in ("split0_test_score", "split1_test_score", "split0_train_score",
-                "split1_train_score", "mean_test_score", "rank_test_score"):
-        np.testing.assert_array_equal(first.cv_results_[key], second.cv_results_[key],
-                                      err_msg=key)
+    for key in (
+        "split0_test_score",
+        "split1_test_score",
+        "split0_train_score",
+        "split1_train_score",
+        "mean_test_score",
+        "rank_test_score",
+    ):
+        np.testing.assert_array_equal(first.cv_results_[key], second.cv_results_[key], err_msg=key)
     assert first.best_params_ == second.best_params_
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
-    assert (first.best_estimator_.history_[:, "train_loss"]
-            == second.best_estimator_.history_[:, "train_loss"])
+    assert (
+        first.best_estimator_.history_[:, "train_loss"]
+        == second.best_estimator_.history_[:, "train_loss"]
+    )
     # The candidates really differ, so the equality above is not trivial.
     assert len(set(first.cv_results_["mean_train_score"])) > 1
 
@@ -158,15 +186,17 @@ def test_fit_and_predict_respect_n_threads(small, limit, cls):
     before = torch.get_num_threads()
     recorder = RecordThreads()
     params = {"conv_filters": (4, 8), "dense_units": 8} if cls is CNNClassifier else {}
-    model = cls(max_epochs=2, batch_size=8, n_threads=limit, callbacks=[recorder],
-                random_state=0, **params)
+    model = cls(
+        max_epochs=2, batch_size=8, n_threads=limit, callbacks=[recorder], random_state=0, **params
+    )
     model.fit(small.images / 255.0, small.target)
     assert recorder.seen and set(recorder.seen) == {limit}
     assert torch.get_num_threads() == before
 
     seen_in_predict = []
     hook = model.net_.module_.register_forward_hook(
-        lambda *args: seen_in_predict.append(torch.get_num_threads()))
+        lambda *args: seen_in_predict.append(torch.get_num_threads())
+    )
     try:
         model.predict(small.images / 255.0)
     finally:
@@ -179,7 +209,8 @@ def test_without_n_threads_torch_setting_is_left_alone(small):
     before = torch.get_num_threads()
     recorder = RecordThreads()
     FCNetClassifier(max_epochs=1, callbacks=[recorder], random_state=0).fit(
-        small.data / 255.0, small.target)
+        small.data / 255.0, small.target
+    )
     assert set(recorder.seen) == {before}
     assert torch.get_num_threads() == before
 

@@ -25,8 +25,9 @@ def test_synthetic_max_people_and_max_per_person_generate_less():
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory, write_face_folder):
-    return write_face_folder(tmp_path_factory.mktemp("faces"), n_people=4, n_per_person=20,
-                             random_state=2)
+    return write_face_folder(
+        tmp_path_factory.mktemp("faces"), n_people=4, n_per_person=20, random_state=2
+    )
 
 
 def test_folder_split_is_stratified_and_described(folder):
@@ -39,8 +40,7 @@ def test_folder_split_is_stratified_and_described(folder):
 
 
 def test_folder_caps_people_and_images_per_person(folder):
-    split = load_split(folder, max_people=2, max_per_person=10, crop=(4, 4, 44, 44),
-                       random_state=0)
+    split = load_split(folder, max_people=2, max_per_person=10, crop=(4, 4, 44, 44), random_state=0)
     y = np.concatenate([split.y_train, split.y_valid, split.y_test])
     assert np.bincount(y).tolist() == [10, 10] and len(split.target_names) == 2
     assert split.info["crop"] == "4,4,44,44" and split.info["images per person"] == "10"
@@ -62,12 +62,15 @@ def test_eight_faces_keeps_its_fixed_split_when_capped(tmp_path, write_eight_fac
     assert np.bincount(split.y_test).tolist() == [1, 1, 1]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"max_people": 1}, "max_people must be None or an integer >= 2"),
-    ({"max_per_person": 2}, "max_per_person must be None or an integer >= 3"),
-    ({"valid_size": 0}, "valid_size must be a fraction"),
-    ({"valid_size": 0.5, "test_size": 0.5}, "leave no images for training"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_people": 1}, "max_people must be None or an integer >= 2"),
+        ({"max_per_person": 2}, "max_per_person must be None or an integer >= 3"),
+        ({"valid_size": 0}, "valid_size must be a fraction"),
+        ({"valid_size": 0.5, "test_size": 0.5}, "leave no images for training"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_split("synthetic", **kwargs)

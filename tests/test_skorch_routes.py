@@ -14,11 +14,16 @@ from sklearn.preprocessing import StandardScaler
 from facenet_sk import FCNetClassifier, make_model
 
 
-
 def sgd(**params):
-    return make_model("only_fc", **{**dict(optimizer="sgd", lr=0.01, max_epochs=2,
-                                           batch_size=16, random_state=0, n_threads=1),
-                                    **params})
+    return make_model(
+        "only_fc",
+        **{
+            **dict(
+                optimizer="sgd", lr=0.01, max_epochs=2, batch_size=16, random_state=0, n_threads=1
+            ),
+            **params,
+        },
+    )
 
 
 def _momentum(estimator, X, y):
@@ -28,8 +33,13 @@ def _momentum(estimator, X, y):
 
 
 def test_sgd_momentum_is_searched_by_grid_search(faces):
-    search = GridSearchCV(sgd(), {"optimizer__momentum": [0.0, 0.5, 0.9]}, cv=2,
-                          scoring=_momentum, error_score="raise")
+    search = GridSearchCV(
+        sgd(),
+        {"optimizer__momentum": [0.0, 0.5, 0.9]},
+        cv=2,
+        scoring=_momentum,
+        error_score="raise",
+    )
     search.fit(faces.images, faces.target)
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], [0.0, 0.5, 0.9])
     assert search.best_params_ == {"optimizer__momentum": 0.9}
@@ -38,9 +48,13 @@ def test_sgd_momentum_is_searched_by_grid_search(faces):
 
 def test_routes_reach_through_a_pipeline(faces):
     pipe = Pipeline([("scale", StandardScaler()), ("net", sgd(input_scaling=None))])
-    search = GridSearchCV(pipe, {"net__optimizer__momentum": [0.5, 0.9],
-                                 "net__optimizer__nesterov": [True]},
-                          cv=2, scoring=_momentum, error_score="raise")
+    search = GridSearchCV(
+        pipe,
+        {"net__optimizer__momentum": [0.5, 0.9], "net__optimizer__nesterov": [True]},
+        cv=2,
+        scoring=_momentum,
+        error_score="raise",
+    )
     search.fit(faces.data, faces.target)
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], [0.5, 0.9])
     group = search.best_estimator_[-1].net_.optimizer_.param_groups[0]
@@ -49,9 +63,13 @@ def test_routes_reach_through_a_pipeline(faces):
 
 def test_constructor_set_params_clone_and_pickle_keep_the_routes(faces):
     given = {"betas": (0.8, 0.9)}
-    model = FCNetClassifier(hidden_layer_sizes=(), optimizer_params=given,
-                            criterion_params={"label_smoothing": 0.2}, max_epochs=1,
-                            random_state=0)
+    model = FCNetClassifier(
+        hidden_layer_sizes=(),
+        optimizer_params=given,
+        criterion_params={"label_smoothing": 0.2},
+        max_epochs=1,
+        random_state=0,
+    )
     model.set_params(optimizer__eps=1e-6)
     assert given == {"betas": (0.8, 0.9)}  # the caller's dict is not changed
     assert model.optimizer_params == {"betas": (0.8, 0.9), "eps": 1e-6}
@@ -67,8 +85,9 @@ def test_constructor_set_params_clone_and_pickle_keep_the_routes(faces):
     assert group["betas"] == (0.8, 0.9) and group["eps"] == 1e-6
     assert restored.net_.criterion_.label_smoothing == 0.2
     again = pickle.loads(pickle.dumps(restored))
-    np.testing.assert_array_equal(again.predict_proba(faces.images),
-                                  restored.predict_proba(faces.images))
+    np.testing.assert_array_equal(
+        again.predict_proba(faces.images), restored.predict_proba(faces.images)
+    )
 
 
 def test_label_smoothing_changes_the_loss(faces):
@@ -117,21 +136,28 @@ def test_warm_start_continues_training(faces):
 
 def test_warm_start_refuses_data_of_another_shape(faces):
     model = sgd(warm_start=True).fit(faces.images, faces.target)
-    with pytest.raises(ValueError, match="X has 300 features, but FCNetClassifier is expecting "
-                                         "768 features"):
+    with pytest.raises(
+        ValueError, match="X has 300 features, but FCNetClassifier is expecting 768 features"
+    ):
         model.fit(np.zeros((6, 300)), [0, 1, 2] * 2)
 
 
 def test_weights_alone_are_saved_and_loaded(faces, tmp_path):
     X, y = faces.images, faces.target
     model = sgd(max_epochs=3).fit(X, y)
-    model.save_params(f_params=tmp_path / "w.pt", f_optimizer=tmp_path / "opt.pt",
-                      f_history=tmp_path / "history.json")
+    model.save_params(
+        f_params=tmp_path / "w.pt",
+        f_optimizer=tmp_path / "opt.pt",
+        f_history=tmp_path / "history.json",
+    )
     fresh = sgd(max_epochs=3).initialize(X, y)
     assert fresh.n_epochs_ == 0
     assert not np.array_equal(fresh.predict_proba(X), model.predict_proba(X))
-    fresh.load_params(f_params=tmp_path / "w.pt", f_optimizer=tmp_path / "opt.pt",
-                      f_history=tmp_path / "history.json")
+    fresh.load_params(
+        f_params=tmp_path / "w.pt",
+        f_optimizer=tmp_path / "opt.pt",
+        f_history=tmp_path / "history.json",
+    )
     np.testing.assert_array_equal(fresh.predict_proba(X), model.predict_proba(X))
     assert fresh.n_epochs_ == 3
     # The input statistics travel with the weights.
@@ -140,4 +166,5 @@ def test_weights_alone_are_saved_and_loaded(faces, tmp_path):
     # Weights of another architecture are refused by torch.
     with pytest.raises(RuntimeError, match="size mismatch|Missing key"):
         make_model("fc_with_hidden", max_epochs=1).initialize(X, y).load_params(
-            f_params=tmp_path / "w.pt")
+            f_params=tmp_path / "w.pt"
+        )

@@ -30,8 +30,9 @@ def test_stratified_per_class_counts(seed_like):
 def test_stratified_with_unbalanced_classes():
     y = np.repeat([0, 1], [700, 70])
     X = np.arange(len(y))
-    _, _, _, y_tr, y_va, y_te = train_valid_test_split(X, y, valid_size=0.2, test_size=0.1,
-                                                       random_state=0)
+    _, _, _, y_tr, y_va, y_te = train_valid_test_split(
+        X, y, valid_size=0.2, test_size=0.1, random_state=0
+    )
     np.testing.assert_array_equal(np.bincount(y_va), [140, 14])
     np.testing.assert_array_equal(np.bincount(y_te), [70, 7])
     np.testing.assert_array_equal(np.bincount(y_tr), [490, 49])
@@ -65,8 +66,9 @@ def test_different_random_state_differs(seed_like):
 
 
 def test_absolute_counts(seed_like):
-    X_tr, X_va, X_te, *_ = train_valid_test_split(*seed_like, valid_size=80, test_size=160,
-                                                  random_state=0)
+    X_tr, X_va, X_te, *_ = train_valid_test_split(
+        *seed_like, valid_size=80, test_size=160, random_state=0
+    )
     assert (len(X_tr), len(X_va), len(X_te)) == (2560, 80, 160)
 
 
@@ -146,8 +148,21 @@ def test_the_command_line_names_the_valid_size_flag(tmp_path, capsys, write_face
     from facenet_sk.cli import main
 
     folder = write_face_folder(tmp_path / "faces", n_people=8, n_per_person=8, image_size=16)
-    assert main(["compare", "--data", str(folder), "--models", "logistic_regression",
-                 "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    assert (
+        main(
+            [
+                "compare",
+                "--data",
+                str(folder),
+                "--models",
+                "logistic_regression",
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "--valid-size=0.1 gives 6 validation samples" in err and "--test-size" not in err
     assert err.count("\n") == 1

@@ -39,8 +39,9 @@ def test_default_subset_sizes_overall_and_per_person(faces):
     for name, per_person in (("train", 250), ("valid", 50), ("test", 50)):
         in_subset = faces.subset == name
         assert in_subset.sum() == 8 * per_person
-        np.testing.assert_array_equal(np.bincount(faces.target[in_subset], minlength=8),
-                                      [per_person] * 8)
+        np.testing.assert_array_equal(
+            np.bincount(faces.target[in_subset], minlength=8), [per_person] * 8
+        )
 
 
 def test_subsets_come_in_seed_order_and_are_shuffled_within(faces):
@@ -81,8 +82,7 @@ def test_every_split_is_non_empty_for_few_images(n_per_person):
     counts = {s: int((faces.subset == s).sum()) for s in ("train", "valid", "test")}
     assert sum(counts.values()) == 2 * n_per_person
     assert min(counts.values()) >= 2, counts
-    test = make_synthetic_faces(n_people=2, n_per_person=n_per_person, image_size=8,
-                                subset="test")
+    test = make_synthetic_faces(n_people=2, n_per_person=n_per_person, image_size=8, subset="test")
     assert len(test.target) == counts["test"]
 
 

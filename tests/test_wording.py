@@ -7,12 +7,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-USER_TEXTS = sorted([ROOT / "README.md", *ROOT.glob("docs/**/*.rst"),
-                     *ROOT.glob("facenet_sk/**/*.py"), *ROOT.glob("notebooks/*.md"),
-                     *ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("benchmarks/*.py"),
-                     *ROOT.glob("benchmarks/*.md")])
-NOTEBOOK_AS_SEED = re.compile(r"\bseed's\b|\bseed (networks?|models?|protocol|settings?)\b",
-                              re.IGNORECASE)
+USER_TEXTS = sorted(
+    [
+        ROOT / "README.md",
+        *ROOT.glob("docs/**/*.rst"),
+        *ROOT.glob("facenet_sk/**/*.py"),
+        *ROOT.glob("notebooks/*.md"),
+        *ROOT.glob("notebooks/*.ipynb"),
+        *ROOT.glob("benchmarks/*.py"),
+        *ROOT.glob("benchmarks/*.md"),
+    ]
+)
+NOTEBOOK_AS_SEED = re.compile(
+    r"\bseed's\b|\bseed (networks?|models?|protocol|settings?)\b", re.IGNORECASE
+)
 
 
 @pytest.mark.parametrize("path", USER_TEXTS, ids=lambda p: str(p.relative_to(ROOT)))

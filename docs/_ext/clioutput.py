@@ -48,8 +48,9 @@ class FacenetSk(Directive):
     def run(self):
         code, text = run_cli(self.arguments)
         if code not in (0, None):
-            raise self.error(f"`facenet-sk {shlex.join(self.arguments)}` exited with {code}:\n"
-                             f"{text}")
+            raise self.error(
+                f"`facenet-sk {shlex.join(self.arguments)}` exited with {code}:\n{text}"
+            )
         shown = f"$ facenet-sk {shlex.join(self.arguments)}\n{text.rstrip()}"
         block = nodes.literal_block(shown, shown)
         block["language"] = "text"

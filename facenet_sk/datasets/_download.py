@@ -14,7 +14,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-
 _CHUNK_BYTES = 1 << 16
 
 
@@ -94,9 +93,15 @@ def _copy_url(url, out, *, progress, timeout):
             expected = response.headers.get("Content-Length")
             expected = int(expected) if expected is not None else None
             received = 0
-            with tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc=Path(urllib.parse.urlsplit(url).path).name or "download",
-                      disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=expected,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=Path(urllib.parse.urlsplit(url).path).name or "download",
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 while chunk := response.read(_CHUNK_BYTES):
                     out.write(chunk)
                     received += len(chunk)

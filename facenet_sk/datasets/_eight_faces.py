@@ -5,10 +5,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..split import SUBSETS, check_subset
 from ._bunch import make_bunch
 from ._download import DownloadError, download_file
 from ._home import get_data_home
-from ..split import SUBSETS, check_subset
 
 #: Where the course published the file (not reachable from every network).
 EIGHT_FACES_URL = "https://www.dropbox.com/s/l0ck0xddlaazhb9/Data_8_faces_no_cut.hdf5?dl=1"
@@ -17,8 +17,14 @@ EIGHT_FACES_FILENAME = "Data_8_faces_no_cut.hdf5"
 #: The people, in the order the course's notebook lists them (the file stores
 #: no names, so the label-to-name mapping is the notebook's, unconfirmed).
 EIGHT_FACES_NAMES = (
-    "Miranda_Cosgrove", "Chris_Martin", "Emma_Stone", "Jamie_Foxx",
-    "Steve_Jobs", "Zac_Efron", "Sandra_Oh", "Taryn_Manning",
+    "Miranda_Cosgrove",
+    "Chris_Martin",
+    "Emma_Stone",
+    "Jamie_Foxx",
+    "Steve_Jobs",
+    "Zac_Efron",
+    "Sandra_Oh",
+    "Taryn_Manning",
 )
 
 DESCR = """The "8 faces" data set
@@ -218,8 +224,9 @@ def load_eight_faces(
         n_classes = max(int(_read_labels(h5, s).max()) for s in SUBSETS) + 1
     images = np.concatenate([r[0] for r in read])
     target = np.concatenate([r[1] for r in read])
-    names = EIGHT_FACES_NAMES[:n_classes] if n_classes <= len(EIGHT_FACES_NAMES) \
-        else range(n_classes)
+    names = (
+        EIGHT_FACES_NAMES[:n_classes] if n_classes <= len(EIGHT_FACES_NAMES) else range(n_classes)
+    )
     return make_bunch(
         images,
         target,

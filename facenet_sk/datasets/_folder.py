@@ -65,8 +65,7 @@ def _float_to_grey(img):
     Either way they are rounded and clipped to 0..255, NaN counting as 0.
     (Pillow's own conversion would read 0..1 as black.)
     """
-    values = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=255.0,
-                           neginf=0.0)
+    values = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=255.0, neginf=0.0)
     if values.size and values.min() >= 0.0 and values.max() <= 1.0:
         values = values * 255.0
     return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8))
@@ -85,7 +84,8 @@ def _read_face(path, crop, image_size):
             # Pillow would pad with black, silently: a wrong box, not a face.
             raise _CropOutside(
                 f"crop box {crop} reaches outside the {img.width}x{img.height} photo "
-                f"{str(path)!r}: it must lie within (0, 0, {img.width}, {img.height})")
+                f"{str(path)!r}: it must lie within (0, 0, {img.width}, {img.height})"
+            )
         img = img.crop(crop)
     img = img.resize((image_size, image_size), Image.Resampling.LANCZOS)
     return np.asarray(img, dtype=np.uint8)
@@ -107,13 +107,23 @@ def _load_file(path, crop, image_size, detect):
         photo = np.asarray(_open_rgb(path, max_side), dtype=np.uint8)
         # The embedding's 150 px chip is cut from the photo itself, from the
         # same landmarks: resizing the small chip would lose what it needs.
-        face, n_faces, chip = find_face(photo, image_size=image_size, upsample=upsample,
-                                        max_side=max_side, chip_size=_EMBEDDING_CHIP_SIZE)
+        face, n_faces, chip = find_face(
+            photo,
+            image_size=image_size,
+            upsample=upsample,
+            max_side=max_side,
+            chip_size=_EMBEDDING_CHIP_SIZE,
+        )
         return (None if face is None else (face, chip)), n_faces, None
     except _CropOutside:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
-            ValueError) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
         return None, 0, f"cannot read image {str(path)!r}: {exc}"
 
 
@@ -123,7 +133,8 @@ def _list_people(root):
     people = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         files = sorted(
-            f for f in folder.iterdir()
+            f
+            for f in folder.iterdir()
             if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in extensions
         )
         people[folder.name] = files
@@ -243,8 +254,10 @@ def load_face_folder(
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     crop = _check_crop(crop)
     if detect and crop is not None:
-        raise ValueError("crop and detect=True exclude each other: detection finds the face "
-                         "and cuts it with the course's framing; leave crop=None")
+        raise ValueError(
+            "crop and detect=True exclude each other: detection finds the face "
+            "and cuts it with the course's framing; leave crop=None"
+        )
     if detect:
         if not isinstance(upsample, Integral) or not 0 <= upsample <= 4:
             raise ValueError(f"upsample must be an integer 0..4, got {upsample!r}")
@@ -262,7 +275,8 @@ def load_face_folder(
     files = [(name, file) for name, person_files in people.items() for file in person_files]
     detection = (upsample, max_side) if detect else None
     loaded = Parallel(n_jobs=n_jobs)(
-        delayed(_load_file)(file, crop, image_size, detection) for _, file in files)
+        delayed(_load_file)(file, crop, image_size, detection) for _, file in files
+    )
     faces, bad, faceless = {name: [] for name in people}, [], []
     for (name, file), (face, n_faces, error) in zip(files, loaded):
         if error is not None:

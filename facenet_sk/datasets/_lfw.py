@@ -59,14 +59,16 @@ def _has_copy(data_home, funneled):
     lfw_home = Path(data_home) / "lfw_home"
     folder, archive = _LFW_FOLDERS[funneled]
     complete = (lfw_home / folder).is_dir() and not _incomplete_marker(lfw_home, folder).exists()
-    return (all((lfw_home / name).is_file() for name in _LFW_METADATA)
-            and (complete or (lfw_home / archive).is_file()))
+    return all((lfw_home / name).is_file() for name in _LFW_METADATA) and (
+        complete or (lfw_home / archive).is_file()
+    )
 
 
 def _damaged(archive, exc):
     return DamagedArchiveError(
         f"cannot extract LFW from {str(archive)!r} ({type(exc).__name__}: {exc}): the archive "
-        "is damaged or incomplete; delete it and fetch LFW again")
+        "is damaged or incomplete; delete it and fetch LFW again"
+    )
 
 
 def _extract_archive(lfw_home, funneled):
@@ -90,8 +92,9 @@ def _extract_archive(lfw_home, funneled):
         except (tarfile.TarError, EOFError, zlib.error) as exc:
             raise _damaged(archive, exc) from exc
         if not (tmp / folder).is_dir():
-            raise DamagedArchiveError(f"cannot extract LFW from {str(archive)!r}: it holds no "
-                                      f"folder {folder}/")
+            raise DamagedArchiveError(
+                f"cannot extract LFW from {str(archive)!r}: it holds no folder {folder}/"
+            )
         os.replace(tmp / folder, lfw_home / folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -153,8 +156,10 @@ def _check_int(name, value, minimum, *, allow_none=False):
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}"
-                         f"{' or None' if allow_none else ''}, got {value!r}")
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}"
+            f"{' or None' if allow_none else ''}, got {value!r}"
+        )
 
 
 def _people_kept(target, target_names, max_people):
@@ -176,7 +181,7 @@ def _framed_faces(faces, indices, frame):
     """
     framed = []
     for start in range(0, len(indices), _CHUNK):
-        chunk = faces[indices[start:start + _CHUNK]] * 255.0
+        chunk = faces[indices[start : start + _CHUNK]] * 255.0
         np.rint(chunk, out=chunk)
         np.clip(chunk, 0, 255, out=chunk)
         framed.append(frame(chunk.astype(np.uint8)))
@@ -320,8 +325,9 @@ def fetch_lfw_faces(
         check_installed()  # before a long download, not after
     home = _resolve_data_home(data_home, bool(funneled))
     if not download_if_missing and not _has_copy(home, bool(funneled)):
-        raise FileNotFoundError(_missing_message(home, bool(funneled)) + " (download_if_missing"
-                                "=False)")
+        raise FileNotFoundError(
+            _missing_message(home, bool(funneled)) + " (download_if_missing=False)"
+        )
 
     from sklearn.datasets import fetch_lfw_people
 
@@ -329,52 +335,79 @@ def fetch_lfw_faces(
     marker = _prepare_copy(lfw_home, bool(funneled))
     try:
         lfw = fetch_lfw_people(
-            data_home=home, funneled=bool(funneled), resize=1.0, slice_=None, color=True,
+            data_home=home,
+            funneled=bool(funneled),
+            resize=1.0,
+            slice_=None,
+            color=True,
             min_faces_per_person=min_faces_per_person,
-            download_if_missing=download_if_missing)
+            download_if_missing=download_if_missing,
+        )
         if marker is not None:
             marker.unlink()  # downloaded and extracted completely
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         # scikit-learn's own extraction of a download (checked by its SHA-256).
         raise _damaged(lfw_home / _LFW_FOLDERS[bool(funneled)][1], exc) from exc
     except ValueError as exc:
-        raise ValueError(f"LFW in {str(home / 'lfw_home')!r} has no person with "
-                         f"min_faces_per_person={min_faces_per_person} photos") from exc
+        raise ValueError(
+            f"LFW in {str(home / 'lfw_home')!r} has no person with "
+            f"min_faces_per_person={min_faces_per_person} photos"
+        ) from exc
     except OSError as exc:
         if isinstance(exc, FileNotFoundError) and not download_if_missing:
             raise
-        raise OSError(f"could not download LFW ({exc}); {_missing_message(home, funneled)}") \
-            from exc
+        raise OSError(
+            f"could not download LFW ({exc}); {_missing_message(home, funneled)}"
+        ) from exc
 
     labels = _people_kept(lfw.target, lfw.target_names, max_people)
     if len(labels) < 2:
         raise ValueError(
             f"LFW in {str(home / 'lfw_home')!r} gives {len(labels)} person(s) with "
             f"min_faces_per_person={min_faces_per_person}, max_people={max_people}; "
-            "a classifier needs at least 2 people")
+            "a classifier needs at least 2 people"
+        )
     keep = np.flatnonzero(np.isin(lfw.target, labels))
     found, extra = [], {}
     if detect:
-        images = _framed_faces(lfw.images, keep, lambda photos: _detect_or_crop(
-            photos, crop, image_size, upsample, found))
+        images = _framed_faces(
+            lfw.images,
+            keep,
+            lambda photos: _detect_or_crop(photos, crop, image_size, upsample, found),
+        )
         extra["detected"] = np.asarray(found)
         missed = len(found) - sum(found)
         framing = f"faces detected and aligned (upsample={upsample})"
         if missed:
             framing += f"; {missed} photo(s) without a detected face cut with crop={crop!r}"
-            warnings.warn(f"no face found in {missed} of {len(found)} LFW photo(s); they were "
-                          f"cut with crop={crop!r} instead (see the 'detected' field)",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"no face found in {missed} of {len(found)} LFW photo(s); they were "
+                f"cut with crop={crop!r} instead (see the 'detected' field)",
+                UserWarning,
+                stacklevel=2,
+            )
     else:
         images = _framed_faces(
-            lfw.images, keep,
-            lambda photos: np.stack([_crop_resize(photo, crop, image_size) for photo in photos]))
+            lfw.images,
+            keep,
+            lambda photos: np.stack([_crop_resize(photo, crop, image_size) for photo in photos]),
+        )
         framing = f"crop={crop!r}" if crop is not None else "whole photo"
     target = np.searchsorted(labels, lfw.target[keep])
     target_names = lfw.target_names[labels]
     return make_bunch(
-        images, target, target_names, return_X_y=return_X_y,
-        path=home / "lfw_home", **extra,
-        DESCR=DESCR.format(size=image_size, n_people=len(labels), min_faces=min_faces_per_person,
-                           n_images=len(images), framing=framing, source=home / "lfw_home"),
+        images,
+        target,
+        target_names,
+        return_X_y=return_X_y,
+        path=home / "lfw_home",
+        **extra,
+        DESCR=DESCR.format(
+            size=image_size,
+            n_people=len(labels),
+            min_faces=min_faces_per_person,
+            n_images=len(images),
+            framing=framing,
+            source=home / "lfw_home",
+        ),
     )

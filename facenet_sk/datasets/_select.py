@@ -9,8 +9,9 @@ from sklearn.utils import Bunch, check_random_state
 
 
 def _check_count(name, value, low):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, Integral)
-                              or value < low):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, Integral) or value < low
+    ):
         raise ValueError(f"{name} must be None or an integer >= {low}, got {value!r}")
 
 
@@ -32,18 +33,28 @@ def _cap_per_person(target, subset, max_per_person, rng):
         if len(mine) <= max_per_person:
             keep.append(mine)
             continue
-        parts = [mine] if subset is None else [mine[subset[mine] == s]
-                                               for s in np.unique(subset[mine])]
+        parts = (
+            [mine] if subset is None else [mine[subset[mine] == s] for s in np.unique(subset[mine])]
+        )
         for part in parts:
             n = max(1, round(max_per_person * len(part) / len(mine)))
             keep.append(rng.permutation(part)[:n])
     return np.sort(np.concatenate(keep))
 
 
-def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_person=None,
-               max_people=None,
-               max_per_person=None, valid_size=0.1, test_size=0.25, random_state=0,
-               data_home=None):
+def load_split(
+    data="synthetic",
+    *,
+    crop=None,
+    detect=False,
+    min_faces_per_person=None,
+    max_people=None,
+    max_per_person=None,
+    valid_size=0.1,
+    test_size=0.25,
+    random_state=0,
+    data_home=None,
+):
     """Load a face data set by name and split it into train, valid and test parts.
 
     The synthetic faces and the course's HDF5 file come with their own
@@ -106,13 +117,15 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
     _check_fraction("valid_size", valid_size)
     _check_fraction("test_size", test_size)
     if valid_size + test_size >= 1:
-        raise ValueError(f"valid_size={valid_size} and test_size={test_size} leave no images "
-                         "for training: their sum must be below 1")
+        raise ValueError(
+            f"valid_size={valid_size} and test_size={test_size} leave no images "
+            "for training: their sum must be below 1"
+        )
     rng = check_random_state(random_state)
     if isinstance(data, str) and data == "synthetic":
-        faces = make_synthetic_faces(n_people=max_people or 8,
-                                     n_per_person=max_per_person or 350,
-                                     random_state=random_state)
+        faces = make_synthetic_faces(
+            n_people=max_people or 8, n_per_person=max_per_person or 350, random_state=random_state
+        )
         source, path = "synthetic", None
     elif isinstance(data, str) and data == "eight-faces":
         faces = load_eight_faces(subset="all", data_home=data_home)
@@ -121,15 +134,22 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
         from ._lfw import LFW_CROP, fetch_lfw_faces
 
         # All of LFW is 13,233 photos of 5,749 people: by default its 7 largest.
-        faces = fetch_lfw_faces(data_home=data_home, detect=detect,
-                                crop=LFW_CROP if crop is None else crop,
-                                min_faces_per_person=70 if min_faces_per_person is None
-                                else min_faces_per_person, max_people=max_people)
+        faces = fetch_lfw_faces(
+            data_home=data_home,
+            detect=detect,
+            crop=LFW_CROP if crop is None else crop,
+            min_faces_per_person=70 if min_faces_per_person is None else min_faces_per_person,
+            max_people=max_people,
+        )
         source, path = "lfw", str(faces.get("path", ""))
     else:
-        faces = load_face_folder(data, crop=crop, detect=detect,
-                                 min_faces_per_person=min_faces_per_person or 0,
-                                 max_people=max_people)
+        faces = load_face_folder(
+            data,
+            crop=crop,
+            detect=detect,
+            min_faces_per_person=min_faces_per_person or 0,
+            max_people=max_people,
+        )
         source, path = "folder", str(Path(data).expanduser())
 
     keep = np.arange(len(faces.target))
@@ -157,30 +177,39 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
         from ..split import train_valid_test_split
 
         X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(
-            X, y, valid_size=valid_size, test_size=test_size, random_state=random_state)
-        split_text = (f"stratified random split, valid_size={valid_size}, "
-                      f"test_size={test_size}")
+            X, y, valid_size=valid_size, test_size=test_size, random_state=random_state
+        )
+        split_text = f"stratified random split, valid_size={valid_size}, test_size={test_size}"
 
     per_person = np.bincount(y, minlength=len(names))
     sizes = [len(y_tr), len(y_va), len(y_te)]
     if source == "synthetic":
         per = [int(np.sum(y_part == 0)) for y_part in (y_tr, y_va, y_te)]
-        description = (f"synthetic faces ({len(names)} people, "
-                       f"{per[0]}/{per[1]}/{per[2]} per person)")
+        description = (
+            f"synthetic faces ({len(names)} people, {per[0]}/{per[1]}/{per[2]} per person)"
+        )
     elif source == "eight-faces":
         description = f"8 faces ({path}; {len(names)} people, {'/'.join(map(str, sizes))})"
     else:
         where = f"LFW ({path})" if source == "lfw" else f"folder {path}"
-        description = (f"{where} ({len(names)} people, {len(y)} images, stratified split "
-                       f"{'/'.join(map(str, sizes))})")
+        description = (
+            f"{where} ({len(names)} people, {len(y)} images, stratified split "
+            f"{'/'.join(map(str, sizes))})"
+        )
     info = {
         "source": source,
         "path": path,
         "people": len(names),
         "images": len(y),
-        "images per person": (f"{per_person.min()}" if per_person.min() == per_person.max()
-                              else f"{per_person.min()} to {per_person.max()}"),
-        "crop": "faces detected and aligned" if detect else "none" if crop is None
+        "images per person": (
+            f"{per_person.min()}"
+            if per_person.min() == per_person.max()
+            else f"{per_person.min()} to {per_person.max()}"
+        ),
+        "crop": "faces detected and aligned"
+        if detect
+        else "none"
+        if crop is None
         else (crop if isinstance(crop, str) else ",".join(map(str, crop))),
         "image size": "x".join(map(str, image_shape)),
         "split": f"{'/'.join(map(str, sizes))} train/valid/test ({split_text})",
@@ -192,6 +221,16 @@ def load_split(data="synthetic", *, crop=None, detect=False, min_faces_per_perso
         info.pop("path")
     # Detected faces come with dlib's chips of the same photos: the embedding's input.
     chips = (X, faces.chips[keep]) if "chips" in faces else None
-    return Bunch(X_train=X_tr, y_train=y_tr, X_valid=X_va, y_valid=y_va, X_test=X_te,
-                 y_test=y_te, target_names=names, description=description,
-                 image_shape=image_shape, info=info, chips=chips)
+    return Bunch(
+        X_train=X_tr,
+        y_train=y_tr,
+        X_valid=X_va,
+        y_valid=y_va,
+        X_test=X_te,
+        y_test=y_te,
+        target_names=names,
+        description=description,
+        image_shape=image_shape,
+        info=info,
+        chips=chips,
+    )

@@ -9,8 +9,8 @@ at once, so 2,800 faces take a fraction of a second.
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._bunch import make_bunch
 from ..split import SUBSETS, check_subset
+from ._bunch import make_bunch
 
 DESCR = """Synthetic faces
 ===============
@@ -130,20 +130,31 @@ def _render(rng, ids, person, image_size):
     canvas[:] = rng.uniform(0.1, 0.9, (3, n, 1, 1))
     # Background clutter drawn in image coordinates, behind the face.
     for _ in range(4):
-        blob = _ellipse(x, y, _col(rng.uniform(-1, 1, n)), _col(rng.uniform(-1, 1, n)),
-                        _col(rng.uniform(0.1, 0.6, n)), _col(rng.uniform(0.1, 0.6, n)))
-        _paint(canvas, blob * _col(rng.uniform(0, 1, n) < 0.7),
-               rng.uniform(0, 1, (n, 3)))
+        blob = _ellipse(
+            x,
+            y,
+            _col(rng.uniform(-1, 1, n)),
+            _col(rng.uniform(-1, 1, n)),
+            _col(rng.uniform(0.1, 0.6, n)),
+            _col(rng.uniform(0.1, 0.6, n)),
+        )
+        _paint(canvas, blob * _col(rng.uniform(0, 1, n) < 0.7), rng.uniform(0, 1, (n, 3)))
 
     col = {k: _col(val) for k, val in p.items() if np.ndim(val) == 1}
     # Hair behind the head, then neck, face, and the hair's fringe on top.
-    _paint(canvas, _ellipse(u, v, 0, -0.12, col["face_rx"] + col["hair_volume"],
-                            col["face_ry"] + col["hair_volume"]), p["hair"])
+    _paint(
+        canvas,
+        _ellipse(
+            u, v, 0, -0.12, col["face_rx"] + col["hair_volume"], col["face_ry"] + col["hair_volume"]
+        ),
+        p["hair"],
+    )
     neck = _ellipse(u, v, 0, col["face_ry"] + 0.15, col["face_rx"] * 0.55, 0.35)
     _paint(canvas, neck, p["skin"] * 0.8)
     _paint(canvas, _ellipse(u, v, 0, 0, col["face_rx"], col["face_ry"]), p["skin"])
-    fringe = _ellipse(u, v, 0, -0.12, col["face_rx"] + col["hair_volume"],
-                      col["face_ry"] + col["hair_volume"])
+    fringe = _ellipse(
+        u, v, 0, -0.12, col["face_rx"] + col["hair_volume"], col["face_ry"] + col["hair_volume"]
+    )
     fringe = fringe * np.clip((col["hair_line"] - v) * 12, 0, 1)
     _paint(canvas, fringe, p["hair"])
 
@@ -151,26 +162,38 @@ def _render(rng, ids, person, image_size):
     for side in (-1.0, 1.0):
         ex = side * col["eye_dx"]
         _paint(canvas, _ellipse(u, v, ex, col["eye_y"], col["eye_rx"], col["eye_ry"]), white)
-        _paint(canvas, _ellipse(u, v, ex, col["eye_y"], col["eye_ry"] * 0.9,
-                                col["eye_ry"] * 0.9), p["iris"])
+        _paint(
+            canvas,
+            _ellipse(u, v, ex, col["eye_y"], col["eye_ry"] * 0.9, col["eye_ry"] * 0.9),
+            p["iris"],
+        )
         # Brows are thin ellipses whose height follows a mirrored tilt.
         brow_v = v - side * col["brow_tilt"] * (u - ex)
-        brow = _ellipse(u, brow_v, ex, col["eye_y"] - col["brow_gap"],
-                        col["eye_rx"] * 1.2, col["brow_thick"])
+        brow = _ellipse(
+            u, brow_v, ex, col["eye_y"] - col["brow_gap"], col["eye_rx"] * 1.2, col["brow_thick"]
+        )
         _paint(canvas, brow, p["hair"] * 0.8)
 
-    nose = _ellipse(u, v, 0, col["eye_y"] + col["nose_len"] * 0.6,
-                    col["nose_w"], col["nose_len"] * 0.5)
+    nose = _ellipse(
+        u, v, 0, col["eye_y"] + col["nose_len"] * 0.6, col["nose_w"], col["nose_len"] * 0.5
+    )
     _paint(canvas, nose * 0.6, p["skin"] * 0.7)
     # A smile bends the mouth: its centre line follows a parabola in u.
     mouth_v = v + col["smile"] * (u / col["mouth_rx"]) ** 2 * 0.06
-    _paint(canvas, _ellipse(u, mouth_v, 0, col["mouth_y"], col["mouth_rx"], col["mouth_ry"]),
-           p["lips"])
+    _paint(
+        canvas, _ellipse(u, mouth_v, 0, col["mouth_y"], col["mouth_rx"], col["mouth_ry"]), p["lips"]
+    )
 
     # Occluders (a hand, a microphone) hide part of some faces.
     hidden = _col(rng.uniform(0, 1, n) < 0.2)
-    occluder = _ellipse(x, y, _col(rng.uniform(-0.8, 0.8, n)), _col(rng.uniform(-0.2, 1.0, n)),
-                        _col(rng.uniform(0.15, 0.4, n)), _col(rng.uniform(0.15, 0.4, n)))
+    occluder = _ellipse(
+        x,
+        y,
+        _col(rng.uniform(-0.8, 0.8, n)),
+        _col(rng.uniform(-0.2, 1.0, n)),
+        _col(rng.uniform(0.15, 0.4, n)),
+        _col(rng.uniform(0.15, 0.4, n)),
+    )
     _paint(canvas, occluder * hidden, rng.uniform(0, 1, (n, 3)))
 
     # Lighting: overall exposure, a directional gradient and a colour cast.
@@ -178,8 +201,7 @@ def _render(rng, ids, person, image_size):
     gradient = 1 + _col(rng.uniform(0, 0.45, n)) * (np.cos(phi) * x + np.sin(phi) * y)
     canvas *= gradient * _col(rng.uniform(0.55, 1.25, n))
     canvas *= rng.uniform(0.7, 1.3, (3, n, 1, 1)).astype(np.float32)
-    canvas += rng.standard_normal(canvas.shape, dtype=np.float32) * _col(
-        rng.uniform(0.02, 0.09, n))
+    canvas += rng.standard_normal(canvas.shape, dtype=np.float32) * _col(rng.uniform(0.02, 0.09, n))
     return np.clip(canvas * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 3, 0)
 
 
@@ -224,8 +246,11 @@ def make_synthetic_faces(
     ((2000, 48, 48, 3), (2000, 6912))
     """
     subset = check_subset(subset)
-    for name, value, low in (("n_people", n_people, 2), ("n_per_person", n_per_person, 3),
-                             ("image_size", image_size, 8)):
+    for name, value, low in (
+        ("n_people", n_people, 2),
+        ("n_per_person", n_per_person, 3),
+        ("image_size", image_size, 8),
+    ):
         if not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     # numpy's Generator draws the millions of noise values several times
@@ -235,10 +260,12 @@ def make_synthetic_faces(
     person = np.repeat(np.arange(n_people), n_per_person)
     # Chunks keep the per-pixel arrays in cache: several times faster than
     # one pass over all images.
-    images = np.concatenate([
-        _render(rng, ids, person[start:start + _CHUNK], image_size)
-        for start in range(0, len(person), _CHUNK)
-    ])
+    images = np.concatenate(
+        [
+            _render(rng, ids, person[start : start + _CHUNK], image_size)
+            for start in range(0, len(person), _CHUNK)
+        ]
+    )
 
     # At least one valid and one test image per person, even for 3 to 5 images
     # (where 5/7 rounded up would leave the test split empty).

@@ -33,23 +33,26 @@ def as_rgb_uint8(image):
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     if array.ndim != 3 or array.shape[2] not in (3, 4):
-        raise ValueError(f"an image has shape {array.shape}; expected (height, width) grey, "
-                         "(height, width, 3) RGB or (height, width, 4) RGBA")
+        raise ValueError(
+            f"an image has shape {array.shape}; expected (height, width) grey, "
+            "(height, width, 3) RGB or (height, width, 4) RGBA"
+        )
     array = array[:, :, :3]
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
     elif array.dtype in (np.uint16, np.int32, np.uint32) and array.max(initial=0) > 255:
         # 16-bit photos (PNG, TIFF) hold 0..65535.
         array = array / 257.0
-    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype,
-                                                                  np.complexfloating):
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
         raise ValueError(f"an image has dtype {array.dtype}; expected real pixel values")
     if array.dtype != np.uint8:
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ValueError("an image contains NaN or infinity")
         if array.size and (array.min() < 0 or array.max() > 255):
-            raise ValueError(f"an image has values from {array.min()} to {array.max()}; "
-                             "expected 0..255 (or 0..65535 for 16-bit integers)")
+            raise ValueError(
+                f"an image has values from {array.min()} to {array.max()}; "
+                "expected 0..255 (or 0..65535 for 16-bit integers)"
+            )
         array = np.rint(array).astype(np.uint8)
     return np.ascontiguousarray(array)
 
@@ -103,14 +106,18 @@ def align_face(image, box, image_size, *, framing="course", landmarks=None):
     unit_px = wide / (1 + 2 * _WIDE_PADDING)
     centre_x, centre_y = wide / 2, wide / 2 - COURSE_SHIFT_UP * unit_px
     half = COURSE_SCALE * unit_px / 2
-    crop = (centre_x - half, max(0.0, centre_y - half), centre_x + half,
-            min(float(wide), centre_y + half))
-    return np.asarray(Image.fromarray(chip).resize(
-        (image_size, image_size), Image.Resampling.LANCZOS, box=crop))
+    crop = (
+        centre_x - half,
+        max(0.0, centre_y - half),
+        centre_x + half,
+        min(float(wide), centre_y + half),
+    )
+    return np.asarray(
+        Image.fromarray(chip).resize((image_size, image_size), Image.Resampling.LANCZOS, box=crop)
+    )
 
 
-def find_face(image, *, image_size=48, upsample=1, max_side=1024, framing="course",
-              chip_size=None):
+def find_face(image, *, image_size=48, upsample=1, max_side=1024, framing="course", chip_size=None):
     """Detect, align and crop the largest face of one image.
 
     Parameters
@@ -147,5 +154,8 @@ def find_face(image, *, image_size=48, upsample=1, max_side=1024, framing="cours
     chip = align_face(image, boxes[0], image_size, framing=framing, landmarks=landmarks)
     if chip_size is None:
         return chip, len(boxes)
-    return chip, len(boxes), align_face(image, boxes[0], chip_size, framing="dlib",
-                                        landmarks=landmarks)
+    return (
+        chip,
+        len(boxes),
+        align_face(image, boxes[0], chip_size, framing="dlib", landmarks=landmarks),
+    )

@@ -20,14 +20,17 @@ def _centre_square(image, image_size):
     image = as_rgb_uint8(image)
     side = min(image.shape[:2])
     top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-    square = Image.fromarray(image[top:top + side, left:left + side])
+    square = Image.fromarray(image[top : top + side, left : left + side])
     return np.asarray(square.resize((image_size, image_size), Image.Resampling.LANCZOS))
 
 
 def _find_faces(images, image_size, upsample, max_side, framing):
-    return [find_face(image, image_size=image_size, upsample=upsample, max_side=max_side,
-                      framing=framing)
-            for image in images]
+    return [
+        find_face(
+            image, image_size=image_size, upsample=upsample, max_side=max_side, framing=framing
+        )
+        for image in images
+    ]
 
 
 class FaceAligner(TransformerMixin, BaseEstimator):
@@ -115,8 +118,17 @@ class FaceAligner(TransformerMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, image_size=48, *, upsample=1, max_side=1024, framing="course",
-                 on_missing="raise", flatten=False, n_jobs=None):
+    def __init__(
+        self,
+        image_size=48,
+        *,
+        upsample=1,
+        max_side=1024,
+        framing="course",
+        on_missing="raise",
+        flatten=False,
+        n_jobs=None,
+    ):
         self.image_size = image_size
         self.upsample = upsample
         self.max_side = max_side
@@ -156,8 +168,10 @@ class FaceAligner(TransformerMixin, BaseEstimator):
         self._validate_params()
         images = list(X) if not isinstance(X, np.ndarray) or X.ndim >= 3 else None
         if images is None:
-            raise ValueError(f"X has shape {X.shape}; FaceAligner takes a sequence of images "
-                             "(n, height, width[, channels]) or a list of images")
+            raise ValueError(
+                f"X has shape {X.shape}; FaceAligner takes a sequence of images "
+                "(n, height, width[, channels]) or a list of images"
+            )
         if not images:
             raise ValueError("X holds no images")
         found = self._find(images)
@@ -166,25 +180,34 @@ class FaceAligner(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"no face found in {len(missing)} of {len(images)} image(s), e.g. at index "
                 f"{missing[:10]}; try upsample={self.upsample + 1} for small faces, or "
-                "on_missing='center' to keep their centre square")
+                "on_missing='center' to keep their centre square"
+            )
         if missing:
-            warnings.warn(f"no face found in {len(missing)} of {len(images)} image(s) (e.g. "
-                          f"index {missing[:10]}); their centre square is used, unaligned",
-                          UserWarning, stacklevel=2)
-        chips = np.stack([chip if chip is not None
-                          else _centre_square(images[i], self.image_size)
-                          for i, (chip, _) in enumerate(found)])
+            warnings.warn(
+                f"no face found in {len(missing)} of {len(images)} image(s) (e.g. "
+                f"index {missing[:10]}); their centre square is used, unaligned",
+                UserWarning,
+                stacklevel=2,
+            )
+        chips = np.stack(
+            [
+                chip if chip is not None else _centre_square(images[i], self.image_size)
+                for i, (chip, _) in enumerate(found)
+            ]
+        )
         return chips.reshape(len(chips), -1) if self.flatten else chips
 
     def _find(self, images):
-        n_workers = min(effective_n_jobs(self.n_jobs),
-                        max(1, len(images) // _MIN_IMAGES_PER_WORKER))
+        n_workers = min(
+            effective_n_jobs(self.n_jobs), max(1, len(images) // _MIN_IMAGES_PER_WORKER)
+        )
         args = (self.image_size, self.upsample, self.max_side, self.framing)
         if n_workers == 1:
             return _find_faces(images, *args)
         parts = np.array_split(np.arange(len(images)), n_workers)
         results = Parallel(n_jobs=n_workers)(
-            delayed(_find_faces)([images[i] for i in part], *args) for part in parts)
+            delayed(_find_faces)([images[i] for i in part], *args) for part in parts
+        )
         return [item for part in results for item in part]
 
     def __sklearn_tags__(self):

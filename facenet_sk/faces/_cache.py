@@ -38,8 +38,9 @@ class EmbeddingCache:
         if isinstance(memory, os.PathLike):
             memory = os.fspath(memory)
         location = check_memory(memory).location
-        self.folder = None if location is None else \
-            Path(location) / "facenet_sk_face_embeddings" / namespace
+        self.folder = (
+            None if location is None else Path(location) / "facenet_sk_face_embeddings" / namespace
+        )
 
     @property
     def enabled(self):
@@ -63,8 +64,7 @@ class EmbeddingCache:
         except (FileNotFoundError, ValueError, OSError):
             # Missing, or unreadable (e.g. a disk that filled up): recompute.
             return None
-        if found.shape != self.shape or found.dtype.kind != "f" \
-                or not np.isfinite(found).all():
+        if found.shape != self.shape or found.dtype.kind != "f" or not np.isfinite(found).all():
             # A scalar would broadcast into a whole embedding, a short one
             # would not fit: recompute, and put() replaces the entry.
             return None

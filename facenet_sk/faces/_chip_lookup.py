@@ -59,16 +59,21 @@ class ChipLookup(TransformerMixin, BaseEstimator):
         index = {row.tobytes(): i for i, row in enumerate(faces.reshape(len(faces), -1))}
         X = np.asarray(X)
         rows = X.reshape(len(X), -1)
-        if rows.shape[1] != faces.reshape(len(faces), -1).shape[1] or \
-                not np.array_equal(rows, rows.astype(faces.dtype)):
-            raise ValueError(f"X has rows of {rows.shape[1]} values; ChipLookup knows faces of "
-                             f"{faces.reshape(len(faces), -1).shape[1]} {faces.dtype} values")
+        if rows.shape[1] != faces.reshape(len(faces), -1).shape[1] or not np.array_equal(
+            rows, rows.astype(faces.dtype)
+        ):
+            raise ValueError(
+                f"X has rows of {rows.shape[1]} values; ChipLookup knows faces of "
+                f"{faces.reshape(len(faces), -1).shape[1]} {faces.dtype} values"
+            )
         found = [index.get(row.astype(faces.dtype).tobytes()) for row in rows]
         missing = [i for i, position in enumerate(found) if position is None]
         if missing:
-            raise ValueError(f"row {missing[0]} of X is not one of the faces whose chips "
-                             "ChipLookup was given; embed the chips themselves "
-                             "(load_face_folder(detect=True).chips)")
+            raise ValueError(
+                f"row {missing[0]} of X is not one of the faces whose chips "
+                "ChipLookup was given; embed the chips themselves "
+                "(load_face_folder(detect=True).chips)"
+            )
         return np.asarray(self.chips)[found]
 
     def __sklearn_tags__(self):

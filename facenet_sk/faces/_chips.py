@@ -20,14 +20,17 @@ def as_chips(X, *, name="X"):
     if hasattr(X, "ndim") and X.ndim == 4 and not hasattr(X, "columns"):
         images = np.asarray(X)
         if images.shape[1] != images.shape[2] or images.shape[3] != 3:
-            raise ValueError(f"{name} has images of shape {images.shape[1:]}; the face "
-                             "embedding takes square RGB images (side, side, 3)")
+            raise ValueError(
+                f"{name} has images of shape {images.shape[1:]}; the face "
+                "embedding takes square RGB images (side, side, 3)"
+            )
         flat = images.reshape(len(images), -1)
     else:
         flat = X
     flat = check_array(flat, dtype=None, input_name=name, ensure_min_samples=1)
-    if not (np.issubdtype(flat.dtype, np.number) or flat.dtype == bool) \
-            or np.issubdtype(flat.dtype, np.complexfloating):
+    if not (np.issubdtype(flat.dtype, np.number) or flat.dtype == bool) or np.issubdtype(
+        flat.dtype, np.complexfloating
+    ):
         raise ValueError(f"{name} must hold real pixel values 0..255, got dtype {flat.dtype}")
     side = math.isqrt(flat.shape[1] // 3)
     if flat.shape[1] != 3 * side * side:
@@ -36,8 +39,10 @@ def as_chips(X, *, name="X"):
             "(side * side * 3 values); grey images need their channel repeated three times"
         )
     if side < MIN_CHIP_SIZE:
-        raise ValueError(f"{name} has {side}x{side} images; the face embedding needs faces of "
-                         f"at least {MIN_CHIP_SIZE}x{MIN_CHIP_SIZE} pixels")
+        raise ValueError(
+            f"{name} has {side}x{side} images; the face embedding needs faces of "
+            f"at least {MIN_CHIP_SIZE}x{MIN_CHIP_SIZE} pixels"
+        )
     if flat.dtype.kind == "f":
         if not np.isfinite(flat).all():
             raise ValueError(f"{name} contains NaN or infinity")

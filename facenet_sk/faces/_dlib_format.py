@@ -52,9 +52,11 @@ class DlibReader:
 
     def _take(self, n):
         if self.pos + n > len(self.data):
-            raise DlibFormatError(f"the file ends at byte {len(self.data)}, "
-                                  f"{self.pos + n - len(self.data)} byte(s) short")
-        chunk = self.data[self.pos:self.pos + n]
+            raise DlibFormatError(
+                f"the file ends at byte {len(self.data)}, "
+                f"{self.pos + n - len(self.data)} byte(s) short"
+            )
+        chunk = self.data[self.pos : self.pos + n]
         self.pos += n
         return chunk
 
@@ -127,23 +129,34 @@ def _resnet_stack():
     Each entry is ``(kind, arguments)``; ``tag``/``skip`` are dlib's tag and
     skip layers, which hold no data.
     """
-    layers = [("con", (32, 7, 7, 2, 2)), ("affine", ()), ("relu", ()),
-              ("max_pool", (3, 3, 2, 2))]
+    layers = [("con", (32, 7, 7, 2, 2)), ("affine", ()), ("relu", ()), ("max_pool", (3, 3, 2, 2))]
 
     def block(n, stride):
-        return [("con", (n, 3, 3, stride, stride)), ("affine", ()), ("relu", ()),
-                ("con", (n, 3, 3, 1, 1)), ("affine", ())]
+        return [
+            ("con", (n, 3, 3, stride, stride)),
+            ("affine", ()),
+            ("relu", ()),
+            ("con", (n, 3, 3, 1, 1)),
+            ("affine", ()),
+        ]
 
     def ares(n):
         return [("tag", 1)] + block(n, 1) + [("add_prev", 1), ("relu", ())]
 
     def ares_down(n):
-        return ([("tag", 1)] + block(n, 2) + [("tag", 2), ("skip", 1),
-                                              ("avg_pool", (2, 2, 2, 2)),
-                                              ("add_prev", 2), ("relu", ())])
+        return (
+            [("tag", 1)]
+            + block(n, 2)
+            + [("tag", 2), ("skip", 1), ("avg_pool", (2, 2, 2, 2)), ("add_prev", 2), ("relu", ())]
+        )
 
-    for n, n_plain, down in [(32, 3, False), (64, 3, True), (128, 2, True),
-                             (256, 2, True), (256, 0, True)]:
+    for n, n_plain, down in [
+        (32, 3, False),
+        (64, 3, True),
+        (128, 2, True),
+        (256, 2, True),
+        (256, 0, True),
+    ]:
         if down:
             layers += ares_down(n)
         for _ in range(n_plain):
@@ -213,8 +226,12 @@ def _read_con(reader, args):
     bias = params[n_weight:] if use_bias else np.zeros(n, np.float32)
     if use_bias and int(np.prod(biases)) != n:
         raise DlibFormatError(f"con biases of shape {biases}, expected {n} values")
-    return {"weight": params[:n_weight].reshape(filters), "bias": bias,
-            "stride": (sy, sx), "padding": (pad_y, pad_x)}
+    return {
+        "weight": params[:n_weight].reshape(filters),
+        "bias": bias,
+        "stride": (sy, sx),
+        "padding": (pad_y, pad_x),
+    }
 
 
 def _read_affine(reader):
@@ -226,8 +243,10 @@ def _read_affine(reader):
     n = int(np.prod(gamma))
     if mode != 0 or int(np.prod(beta)) != n or params.size != 2 * n:
         # mode 0 is CONV_MODE: one scale and shift per channel.
-        raise DlibFormatError(f"affine layer of mode {mode} with {params.size} values "
-                              f"for {n} channels, expected a per-channel one")
+        raise DlibFormatError(
+            f"affine layer of mode {mode} with {params.size} values "
+            f"for {n} channels, expected a per-channel one"
+        )
     return {"scale": params[:n], "shift": params[n:]}
 
 
@@ -236,8 +255,7 @@ def _read_pool(reader, kind, args):
     fields = [reader.int() for _ in range(6)]
     if fields[:4] != list(args):
         raise DlibFormatError(f"{kind} of {fields[:4]}, expected {list(args)}")
-    return {"window": tuple(fields[:2]), "stride": tuple(fields[2:4]),
-            "padding": tuple(fields[4:])}
+    return {"window": tuple(fields[:2]), "stride": tuple(fields[2:4]), "padding": tuple(fields[4:])}
 
 
 def _read_fc(reader, args):
@@ -250,10 +268,16 @@ def _read_fc(reader, args):
     bias_mode = reader.int()
     for _ in range(4):
         reader.float()
-    if n_out != args[0] or bias_mode != 1 or weights[:2] != (n_in, n_out) \
-            or params.size != n_in * n_out:
-        raise DlibFormatError(f"fc layer {n_in} -> {n_out} (bias mode {bias_mode}, "
-                              f"{params.size} values), expected -> {args[0]} without bias")
+    if (
+        n_out != args[0]
+        or bias_mode != 1
+        or weights[:2] != (n_in, n_out)
+        or params.size != n_in * n_out
+    ):
+        raise DlibFormatError(
+            f"fc layer {n_in} -> {n_out} (bias mode {bias_mode}, "
+            f"{params.size} values), expected -> {args[0]} without bias"
+        )
     # dlib multiplies rows of inputs by a (n_in, n_out) matrix.
     return {"weight": np.ascontiguousarray(params.reshape(n_in, n_out).T)}
 

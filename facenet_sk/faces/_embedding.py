@@ -8,8 +8,12 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed, effective_n_jobs
 from PIL import Image
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, \
-    _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from ._cache import EmbeddingCache
@@ -47,8 +51,11 @@ def resnet_chip(chip, framing="course"):
     if box is None and chip.shape[0] == RESNET_CHIP_SIZE:
         return chip
     # Pillow resamples a sub-pixel box straight to the output size.
-    return np.asarray(Image.fromarray(chip).resize(
-        (RESNET_CHIP_SIZE, RESNET_CHIP_SIZE), Image.Resampling.LANCZOS, box=box))
+    return np.asarray(
+        Image.fromarray(chip).resize(
+            (RESNET_CHIP_SIZE, RESNET_CHIP_SIZE), Image.Resampling.LANCZOS, box=box
+        )
+    )
 
 
 def embed_chips(chips, framing="course"):
@@ -68,20 +75,31 @@ def resolve_device(device):
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked, but PyTorch sees no CUDA GPU; "
-                         "use device='cpu' or 'auto'")
+        raise ValueError(
+            "device='cuda' was asked, but PyTorch sees no CUDA GPU; use device='cpu' or 'auto'"
+        )
     return device
 
 
 def _no_tf32():
     """cuDNN without TF32, whose 10-bit mantissas are too few for dlib's numbers."""
     cudnn = torch.backends.cudnn
-    return cudnn.flags(enabled=cudnn.enabled, benchmark=cudnn.benchmark,
-                       deterministic=cudnn.deterministic, allow_tf32=False)
+    return cudnn.flags(
+        enabled=cudnn.enabled,
+        benchmark=cudnn.benchmark,
+        deterministic=cudnn.deterministic,
+        allow_tf32=False,
+    )
 
 
-def embed_chips_torch(chips, framing="course", device="cpu", n_threads=None,
-                      precision="float32", batch_size=TORCH_BATCH_SIZE):
+def embed_chips_torch(
+    chips,
+    framing="course",
+    device="cpu",
+    n_threads=None,
+    precision="float32",
+    batch_size=TORCH_BATCH_SIZE,
+):
     """Embeddings (n, 128) of uint8 chips by the PyTorch copy of dlib's network.
 
     Parameters
@@ -111,14 +129,18 @@ def embed_chips_torch(chips, framing="course", device="cpu", n_threads=None,
             stack.enter_context(torch.inference_mode())
             if device.startswith("cuda"):
                 stack.enter_context(_no_tf32())
-            stack.enter_context(torch.autocast(device.split(":")[0], dtype=torch.bfloat16,
-                                               enabled=precision == "bfloat16"))
+            stack.enter_context(
+                torch.autocast(
+                    device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bfloat16"
+                )
+            )
             for start in range(0, len(chips), batch_size):
-                batch = np.stack([resnet_chip(chip, framing)
-                                  for chip in chips[start:start + batch_size]])
+                batch = np.stack(
+                    [resnet_chip(chip, framing) for chip in chips[start : start + batch_size]]
+                )
                 # (n, H, W, 3) seen as (n, 3, H, W): a channels-last view.
                 images = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float()
-                out[start:start + len(batch)] = net(images).float().cpu().numpy()
+                out[start : start + len(batch)] = net(images).float().cpu().numpy()
     finally:
         torch.set_num_threads(threads)
     return out
@@ -214,8 +236,16 @@ class FaceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         "precision": [StrOptions({"float32", "bfloat16"})],
     }
 
-    def __init__(self, *, framing="course", n_jobs=None, memory=None, engine="torch",
-                 device="auto", precision="float32"):
+    def __init__(
+        self,
+        *,
+        framing="course",
+        n_jobs=None,
+        memory=None,
+        engine="torch",
+        device="auto",
+        precision="float32",
+    ):
         self.framing = framing
         self.n_jobs = n_jobs
         self.memory = memory
@@ -258,8 +288,10 @@ class FaceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         chips = as_chips(X)
         expected = getattr(self, "n_features_in_", None)
         if expected is not None and chips[0].size != expected:
-            raise ValueError(f"X has {chips[0].size} features, but {type(self).__name__} "
-                             f"was fitted on {expected} features")
+            raise ValueError(
+                f"X has {chips[0].size} features, but {type(self).__name__} "
+                f"was fitted on {expected} features"
+            )
         cache = EmbeddingCache(self.memory, self._cache_namespace(), shape=(N_EMBEDDING,))
         out = np.empty((len(chips), N_EMBEDDING), dtype=np.float64)
         keys = [cache.key(chip) for chip in chips] if cache.enabled else None
@@ -281,15 +313,14 @@ class FaceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _embed(self, chips):
         if self.engine == "torch":
             threads = None if self.n_jobs is None else effective_n_jobs(self.n_jobs)
-            return embed_chips_torch(chips, self.framing, self.device, threads,
-                                     self.precision)
-        n_workers = min(effective_n_jobs(self.n_jobs),
-                        max(1, len(chips) // _MIN_IMAGES_PER_WORKER))
+            return embed_chips_torch(chips, self.framing, self.device, threads, self.precision)
+        n_workers = min(effective_n_jobs(self.n_jobs), max(1, len(chips) // _MIN_IMAGES_PER_WORKER))
         if n_workers == 1:
             return embed_chips(chips, self.framing)
         parts = np.array_split(chips, n_workers)
-        return np.concatenate(Parallel(n_jobs=n_workers)(
-            delayed(embed_chips)(part, self.framing) for part in parts))
+        return np.concatenate(
+            Parallel(n_jobs=n_workers)(delayed(embed_chips)(part, self.framing) for part in parts)
+        )
 
     def _cache_namespace(self):
         # Embeddings of other settings (or another network) never mix. Both

@@ -36,5 +36,12 @@ def reframe_box(framing, side):
     centre_x = side / 2
     # The box reaches a quarter pixel below a 48-pixel chip: keep it inside.
     centre_y = min(side / 2 + COURSE_SHIFT_UP / COURSE_SCALE * side, side - size / 2)
-    return tuple(round(v, 2) for v in (centre_x - size / 2, centre_y - size / 2,
-                                        centre_x + size / 2, centre_y + size / 2))
+    return tuple(
+        round(v, 2)
+        for v in (
+            centre_x - size / 2,
+            centre_y - size / 2,
+            centre_x + size / 2,
+            centre_y + size / 2,
+        )
+    )

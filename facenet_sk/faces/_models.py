@@ -23,10 +23,12 @@ MODELS_ENV = "FACENET_SK_FACE_MODELS"
 #: public-domain dlib models; the 68-point landmark predictor is not used, as
 #: its training data (iBUG 300-W) forbids commercial use.
 MODEL_FILES = {
-    "shape_predictor_5_face_landmarks.dat":
-        "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
-    "dlib_face_recognition_resnet_model_v1.dat":
-        "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+    "shape_predictor_5_face_landmarks.dat": (
+        "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
+    ),
+    "dlib_face_recognition_resnet_model_v1.dat": (
+        "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
+    ),
 }
 
 
@@ -55,7 +57,7 @@ def models_folder():
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model_path(name):
     """Path of the model file ``name``, checked against its SHA-256 digest."""
     path = models_folder() / name
@@ -74,25 +76,24 @@ def model_path(name):
     return str(path)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def face_detector():
     """dlib's HOG + linear SVM frontal face detector (built into dlib)."""
     return import_dlib().get_frontal_face_detector()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shape_predictor():
     """dlib's 5-point landmark predictor (eye corners and the base of the nose)."""
     dlib = import_dlib()
     return dlib.shape_predictor(model_path("shape_predictor_5_face_landmarks.dat"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def face_recognizer():
     """dlib's ResNet that maps a 150x150 aligned face to a 128-d embedding."""
     dlib = import_dlib()
-    return dlib.face_recognition_model_v1(
-        model_path("dlib_face_recognition_resnet_model_v1.dat"))
+    return dlib.face_recognition_model_v1(model_path("dlib_face_recognition_resnet_model_v1.dat"))
 
 
 def check_installed():

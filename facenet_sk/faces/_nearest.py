@@ -135,8 +135,13 @@ class NearestFaceClassifier(ClassifierMixin, BaseEstimator):
         "unknown_label": [Real, str],
     }
 
-    def __init__(self, distance_threshold=DEFAULT_DISTANCE_THRESHOLD, *, reference="mean",
-                 unknown_label="auto"):
+    def __init__(
+        self,
+        distance_threshold=DEFAULT_DISTANCE_THRESHOLD,
+        *,
+        reference="mean",
+        unknown_label="auto",
+    ):
         self.distance_threshold = distance_threshold
         self.reference = reference
         self.unknown_label = unknown_label
@@ -166,8 +171,10 @@ class NearestFaceClassifier(ClassifierMixin, BaseEstimator):
             self.unknown_label_ = self.unknown_label
         known = y != self.unknown_label_
         if not known.any():
-            raise ValueError(f"every sample of y is labelled unknown_label="
-                             f"{self.unknown_label_!r}: at least one known class is needed")
+            raise ValueError(
+                f"every sample of y is labelled unknown_label="
+                f"{self.unknown_label_!r}: at least one known class is needed"
+            )
         self.classes_, y_index = np.unique(y[known], return_inverse=True)
         n_classes = len(self.classes_)
         # Known faces grouped by class, so that one reduceat per chunk of
@@ -180,8 +187,9 @@ class NearestFaceClassifier(ClassifierMixin, BaseEstimator):
         self.means_ = np.zeros((n_classes, X.shape[1]))
         np.add.at(self.means_, y_index, X[known])
         self.means_ /= self.class_counts_[:, None]
-        self.within_variance_ = within_person_variance(X[known].astype(np.float64), y_index,
-                                                       n_classes)
+        self.within_variance_ = within_person_variance(
+            X[known].astype(np.float64), y_index, n_classes
+        )
         return self
 
     def class_distances(self, X):
@@ -212,8 +220,14 @@ class NearestFaceClassifier(ClassifierMixin, BaseEstimator):
         def per_class(chunk, start):
             return np.minimum.reduceat(chunk, self.class_starts_, axis=1)
 
-        return np.vstack(list(pairwise_distances_chunked(
-            X, self.known_faces_, reduce_func=per_class, metric="euclidean")))
+        return np.vstack(
+            list(
+                pairwise_distances_chunked(
+                    X, self.known_faces_, reduce_func=per_class, metric="euclidean"
+                )
+            )
+        )
+
     def decision_function(self, X):
         """How much nearer than the threshold each known person is.
 

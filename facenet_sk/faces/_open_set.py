@@ -36,8 +36,10 @@ def open_set_score(y_true, y_pred, *, unknown_label=-1):
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-d and of the same length, got shapes "
-                         f"{y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must be 1-d and of the same length, got shapes "
+            f"{y_true.shape} and {y_pred.shape}"
+        )
     if not len(y_true):
         raise ValueError("y_true is empty")
     unknown = y_true == unknown_label
@@ -66,7 +68,9 @@ def open_set_scorer(estimator, X, y):
     final = estimator[-1] if hasattr(estimator, "steps") else estimator
     unknown_label = getattr(final, "unknown_label_", None)
     if unknown_label is None:
-        raise ValueError(f"{type(final).__name__} has no unknown_label_: open_set_scorer "
-                         "scores a fitted classifier that can answer 'unknown', such as "
-                         "NearestFaceClassifier")
+        raise ValueError(
+            f"{type(final).__name__} has no unknown_label_: open_set_scorer "
+            "scores a fitted classifier that can answer 'unknown', such as "
+            "NearestFaceClassifier"
+        )
     return open_set_score(y, estimator.predict(X), unknown_label=unknown_label)

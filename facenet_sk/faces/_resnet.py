@@ -25,9 +25,16 @@ from torch import nn
 from ._dlib_format import read_resnet
 
 #: (in channels, out channels, halves the image) of each residual block.
-BLOCKS = ([(32, 32, False)] * 3 + [(32, 64, True)] + [(64, 64, False)] * 3
-          + [(64, 128, True)] + [(128, 128, False)] * 2 + [(128, 256, True)]
-          + [(256, 256, False)] * 2 + [(256, 256, True)])
+BLOCKS = (
+    [(32, 32, False)] * 3
+    + [(32, 64, True)]
+    + [(64, 64, False)] * 3
+    + [(64, 128, True)]
+    + [(128, 128, False)] * 2
+    + [(128, 256, True)]
+    + [(256, 256, False)] * 2
+    + [(256, 256, True)]
+)
 
 
 def _add_prev(a, b):
@@ -38,8 +45,10 @@ def _add_prev(a, b):
 
     def grow(t):
         # F.pad's pairs run from the last dimension backwards.
-        return F.pad(t, (0, shape[3] - t.shape[3], 0, shape[2] - t.shape[2],
-                         0, shape[1] - t.shape[1]))
+        return F.pad(
+            t, (0, shape[3] - t.shape[3], 0, shape[2] - t.shape[2], 0, shape[1] - t.shape[1])
+        )
+
     return grow(a) + grow(b)
 
 
@@ -53,8 +62,7 @@ class ResidualBlock(nn.Module):
     def __init__(self, n_in, n_out, down):
         super().__init__()
         self.down = down
-        self.conv1 = nn.Conv2d(n_in, n_out, 3, stride=2 if down else 1,
-                               padding=0 if down else 1)
+        self.conv1 = nn.Conv2d(n_in, n_out, 3, stride=2 if down else 1, padding=0 if down else 1)
         self.conv2 = nn.Conv2d(n_out, n_out, 3, padding=1)
 
     def forward(self, x):
@@ -123,10 +131,15 @@ def state_dict_from_dlib(data):
     names = {module: name for name, module in net.named_modules()}
     state = {"mean": torch.from_numpy(parsed.input_mean.reshape(1, 3, 1, 1).copy())}
     for conv, params, affine in zip(net.convolutions(), convs, affines, strict=True):
-        if tuple(params["weight"].shape) != tuple(conv.weight.shape) \
-                or params["stride"] != conv.stride or params["padding"] != conv.padding:
-            raise ValueError(f"dlib's layer {params['weight'].shape} does not fit "
-                             f"{names[conv]} {tuple(conv.weight.shape)}")
+        if (
+            tuple(params["weight"].shape) != tuple(conv.weight.shape)
+            or params["stride"] != conv.stride
+            or params["padding"] != conv.padding
+        ):
+            raise ValueError(
+                f"dlib's layer {params['weight'].shape} does not fit "
+                f"{names[conv]} {tuple(conv.weight.shape)}"
+            )
         scale = affine["scale"].astype("float64")
         weight = params["weight"].astype("float64") * scale[:, None, None, None]
         bias = params["bias"].astype("float64") * scale + affine["shift"]

@@ -49,8 +49,9 @@ def weights_path(data_home=None):
     'dlib_face_resnet_55533b28a95800a5_v1.pt'
     """
     digest = MODEL_FILES[_MODEL][:16]
-    return Path(get_data_home(data_home)) / WEIGHTS_FOLDER / \
-        f"dlib_face_resnet_{digest}_v{_FORMAT}.pt"
+    return (
+        Path(get_data_home(data_home)) / WEIGHTS_FOLDER / f"dlib_face_resnet_{digest}_v{_FORMAT}.pt"
+    )
 
 
 def _expected_shapes():
@@ -59,15 +60,24 @@ def _expected_shapes():
 
 def _valid(kept):
     """True when ``kept`` is what :func:`_save` wrote for this model file."""
-    if not isinstance(kept, dict) or kept.get("source_sha256") != MODEL_FILES[_MODEL] \
-            or kept.get("format") != _FORMAT or not isinstance(kept.get("state_dict"), dict):
+    if (
+        not isinstance(kept, dict)
+        or kept.get("source_sha256") != MODEL_FILES[_MODEL]
+        or kept.get("format") != _FORMAT
+        or not isinstance(kept.get("state_dict"), dict)
+    ):
         return False
     state = kept["state_dict"]
-    if {name: tuple(getattr(value, "shape", ())) for name, value in state.items()} \
-            != _expected_shapes():
+    if {
+        name: tuple(getattr(value, "shape", ())) for name, value in state.items()
+    } != _expected_shapes():
         return False
-    return all(isinstance(value, torch.Tensor) and value.dtype == torch.float32
-               and bool(torch.isfinite(value).all()) for value in state.values())
+    return all(
+        isinstance(value, torch.Tensor)
+        and value.dtype == torch.float32
+        and bool(torch.isfinite(value).all())
+        for value in state.values()
+    )
 
 
 def _save(state, path):
@@ -77,8 +87,9 @@ def _save(state, path):
         # mkstemp's files are private (0600); the folder's files are not.
         os.chmod(tmp, 0o644)
         with os.fdopen(fd, "wb") as file:
-            torch.save({"source_sha256": MODEL_FILES[_MODEL], "format": _FORMAT,
-                        "state_dict": state}, file)
+            torch.save(
+                {"source_sha256": MODEL_FILES[_MODEL], "format": _FORMAT, "state_dict": state}, file
+            )
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
