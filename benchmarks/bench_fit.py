@@ -42,7 +42,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 import facenet_sk
-from facenet_sk import MODEL_NAMES, allow_malloc_tuning, make_model
+from facenet_sk import MODEL_NAMES, make_model
 
 # TensorFlow's C++ start-up notices and retracing warnings would bury the table.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -285,9 +285,6 @@ def main(argv=None):
         args.min_seconds = 0.0 if args.smoke else 1.0
     names = args.models.split(",")
     with_keras = not args.no_keras and keras_available()
-    # This process is the benchmark's own: measure with glibc's malloc tuned,
-    # as the facenet-sk command trains.
-    allow_malloc_tuning()
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.n_images, 48 * 48 * 3)).astype(np.float32)

@@ -15,12 +15,16 @@ switch             default  what it turns off
 ``fused_adam``     True     PyTorch's fused Adam/AdamW kernel (one pass over the
                             weights) where the device has it and the user's
                             ``optimizer_params`` choose no implementation
+``reuse_memory``   True     glibc's malloc keeping freed memory for the next
+                            step while a network trains or a CNN predicts
+                            (``FACENET_SK_MALLOC=off`` in the environment
+                            turns it off in child processes too)
 =================  =======  ===================================================
 """
 
 import contextlib
 
-_DEFAULTS = {"fast_dropout": True, "fused_adam": True}
+_DEFAULTS = {"fast_dropout": True, "fused_adam": True, "reuse_memory": True}
 _config = dict(_DEFAULTS)
 
 
@@ -42,7 +46,8 @@ def set_config(**switches):
     Parameters
     ----------
     **switches : bool
-        Any of ``fast_dropout``, ``fused_adam`` (see the module's table).
+        Any of ``fast_dropout``, ``fused_adam``, ``reuse_memory`` (see the
+        module's table).
 
     Examples
     --------

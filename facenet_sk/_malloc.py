@@ -4,21 +4,27 @@ PyTorch's CPU allocator hands every tensor to ``malloc``. glibc's ``malloc``
 serves blocks above its mmap threshold (at most 32 MB) with a fresh ``mmap``
 and returns them with ``munmap`` when freed. A batch of 128 48x48 images with
 32 channels is 37.7 MB, so every such activation and gradient of every step
-comes as new pages that the kernel must fault in and zero: with batch
-normalization that is about a third of the training time. While a network
-trains or predicts, :func:`reuse_freed_memory` makes glibc serve all blocks
-from its heap and keep what is freed there for the next step; afterwards it
-gives the free memory back to the system (``malloc_trim``) and leaves glibc
-with the thresholds its own dynamic rule reaches for such work.
+comes as new pages that the kernel must fault in and zero: a large part of a
+CNN's training time (``benchmarks/README.md``). While a network trains or
+predicts, :func:`reuse_freed_memory` makes glibc serve all blocks from its
+heap and keep what is freed there for the next step; afterwards it gives the
+free memory back to the system (``malloc_trim``) and sets glibc's thresholds
+to the values its own dynamic rule reaches after such work (a 32 MB mmap
+threshold, a 64 MB trim threshold).
 
-That last part is a lasting change to the whole process: glibc has no way to
-read its options back, and any ``mallopt`` call ends its dynamic thresholds
-for good. So the tuning happens only in processes that ask for it, by
-:func:`allow_malloc_tuning` or the environment variable
-``FACENET_SK_MALLOC=reuse`` (which child processes, such as joblib's workers,
-inherit): the ``facenet-sk`` command and the benchmarks do; a library call in
-someone else's process (a notebook, a Dask worker) leaves ``malloc`` alone.
-Nothing happens outside glibc (macOS, Windows, musl).
+glibc cannot read its options back, and any ``mallopt`` call ends the
+adaptation of its thresholds, so what remains after a fit is that: the
+thresholds stay where glibc's rule had taken them, and stop moving. That is
+done by default, in every process that fits a network (a notebook, a script,
+``GridSearchCV``'s workers), except where the environment configures malloc
+itself (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``,
+``MALLOC_MMAP_MAX_``, ``MALLOC_TOP_PAD_`` or ``glibc.malloc`` tunables in
+``GLIBC_TUNABLES``, as Dask's nannies set): there it is left alone. The
+switch: ``facenet_sk.set_config(reuse_memory=False)`` in a process, or
+``FACENET_SK_MALLOC=off`` in the environment (which child processes, such as
+joblib's workers, inherit); ``FACENET_SK_MALLOC=reuse`` tunes even where the
+environment configures malloc. Nothing happens outside glibc (macOS,
+Windows, musl).
 """
 
 import contextlib
@@ -26,6 +32,8 @@ import ctypes
 import os
 import sys
 import threading
+
+from ._config import get_config
 
 # mallopt parameters, from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
@@ -44,47 +52,58 @@ _lock = threading.Lock()
 _depth = 0
 
 
-#: The environment variable, and its value, that let facenet_sk tune malloc.
-ENV_VAR, ALLOWED = "FACENET_SK_MALLOC", "reuse"
+#: The environment variable, and its values that force the tuning on or off.
+ENV_VAR, ALLOWED, REFUSED = "FACENET_SK_MALLOC", "reuse", "off"
+#: glibc's own ways of configuring malloc from the environment.
+_GLIBC_MALLOC_ENV = (
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_MMAP_MAX_",
+    "MALLOC_TOP_PAD_",
+)
 
 
 def allow_malloc_tuning(allowed=True):
-    """Let the networks keep freed memory for reuse in this process (glibc only).
+    """Force the networks' malloc tuning on or off in this process and its children (glibc).
 
-    With it, ``fit`` and ``predict_proba`` ask glibc's ``malloc`` to serve
-    every block from its heap while they run (faster training of the CNNs on
-    the CPU, whose 37.7 MB activations are otherwise fresh pages from the
-    kernel at every step; ``benchmarks/README.md`` has the figures), and
-    give the free memory back when they end. It changes glibc's options for
-    the rest of the process (its dynamic mmap threshold stops adapting), so
-    call it only in a process you own, e.g. a training script; the
-    ``facenet-sk`` command does. It sets the environment variable
-    ``FACENET_SK_MALLOC=reuse``, which child processes inherit.
+    By default ``fit`` and a CNN's ``predict_proba`` let glibc's ``malloc``
+    keep freed memory for reuse while they run (see the module's notes),
+    unless the environment configures malloc itself. ``allowed=True``
+    tunes even then; ``allowed=False`` never tunes. It sets the environment
+    variable ``FACENET_SK_MALLOC`` (``reuse`` or ``off``), which child
+    processes inherit.
 
     Parameters
     ----------
     allowed : bool, default=True
-        False takes the permission back (later fits leave malloc alone).
+        True to tune whatever the environment says, False never to tune.
 
     Examples
     --------
     >>> import os
     >>> from facenet_sk import allow_malloc_tuning
-    >>> allow_malloc_tuning()
-    >>> os.environ["FACENET_SK_MALLOC"]
-    'reuse'
     >>> allow_malloc_tuning(False)
+    >>> os.environ["FACENET_SK_MALLOC"]
+    'off'
+    >>> del os.environ["FACENET_SK_MALLOC"]
     """
-    if allowed:
-        os.environ[ENV_VAR] = ALLOWED
-    else:
-        os.environ.pop(ENV_VAR, None)
+    os.environ[ENV_VAR] = ALLOWED if allowed else REFUSED
+
+
+def _environment_configures_malloc():
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    return any(os.environ.get(name) for name in _GLIBC_MALLOC_ENV) or "glibc.malloc." in tunables
 
 
 def _glibc():
-    """The C library when tuning is allowed and it is glibc with ``mallopt``
-    and ``malloc_trim``, else None."""
-    if not sys.platform.startswith("linux") or os.environ.get(ENV_VAR) != ALLOWED:
+    """The C library when tuning is on and it is glibc with ``mallopt`` and
+    ``malloc_trim``, else None."""
+    setting = os.environ.get(ENV_VAR, "")
+    if not sys.platform.startswith("linux") or setting == REFUSED:
+        return None
+    if setting != ALLOWED and (
+        not get_config()["reuse_memory"] or _environment_configures_malloc()
+    ):
         return None
     try:
         libc = ctypes.CDLL(None)
@@ -98,8 +117,9 @@ def _glibc():
 def reuse_freed_memory():
     """Within the block, glibc keeps freed memory for reuse instead of unmapping it.
 
-    Only where :func:`allow_malloc_tuning` (or ``FACENET_SK_MALLOC=reuse``)
-    allowed it; otherwise the block runs as it is. Re-entrant and safe
+    Unless switched off (``set_config(reuse_memory=False)``,
+    ``FACENET_SK_MALLOC=off``) or the environment configures malloc (see the
+    module's notes); otherwise the block runs as it is. Re-entrant and safe
     across threads: the first block to enter sets the options and the last
     to leave restores them and trims the heap.
 

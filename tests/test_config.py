@@ -10,7 +10,7 @@ from facenet_sk._dropout import Dropout
 
 
 def test_switches_are_known_booleans_and_restored_by_the_context():
-    assert get_config() == {"fast_dropout": True, "fused_adam": True}
+    assert get_config() == {"fast_dropout": True, "fused_adam": True, "reuse_memory": True}
     with pytest.raises(ValueError, match="unknown switch.*fast_dropout"):
         set_config(fast_dropuot=False)
     with pytest.raises(TypeError, match="True or False"):
@@ -78,3 +78,23 @@ def test_fast_dropout_on_and_off_give_the_same_distribution_and_eval_output():
         assert abs(float((out != 0).float().mean()) - 0.7) < 0.0036
     layer = Dropout(0.3).eval()
     assert layer(x) is x
+
+
+def test_reuse_memory_off_trains_the_same_model_bit_for_bit(faces):
+    """Where malloc finds its memory changes no number."""
+
+    def fit():
+        return make_model(
+            "cnn_dropout_batchnorm",
+            conv_filters=(4, 8),
+            dense_units=16,
+            max_epochs=2,
+            random_state=0,
+        ).fit(faces.images, faces.target)
+
+    tuned = fit()
+    with config_context(reuse_memory=False):
+        plain = fit()
+    np.testing.assert_array_equal(
+        tuned.predict_proba(faces.images), plain.predict_proba(faces.images)
+    )

@@ -144,14 +144,15 @@ def test_exceptions_still_restore(allowed, isolated):
     assert _mmapped_blocks_while_holding(BIG)[0] == before + 1
 
 
-@pytest.mark.parametrize("setting", [None, "default"])
-def test_without_permission_malloc_is_left_alone(monkeypatch, setting, isolated):
+@pytest.mark.parametrize("setting", ["off", "configured"])
+def test_switched_off_malloc_is_left_alone(monkeypatch, setting, isolated):
     if isolated:
         return
-    if setting is None:
-        _unset(monkeypatch)
-    else:
-        monkeypatch.setenv("FACENET_SK_MALLOC", setting)
+    _unset(monkeypatch)
+    if setting == "off":
+        monkeypatch.setenv("FACENET_SK_MALLOC", "off")
+    else:  # the environment configures malloc itself, as Dask's nannies do
+        monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     before, _ = _mmapped_blocks_while_holding(1024)
     with reuse_freed_memory():
         assert _mmapped_blocks_while_holding(BIG)[0] == before + 1
@@ -182,33 +183,57 @@ def _fit_and_predict():
     FCNetClassifier(hidden_layer_sizes=(), max_epochs=1, random_state=0).fit(X, y).predict(X)
 
 
-def test_a_library_fit_changes_no_allocator_option(monkeypatch):
-    """In a process that did not allow it (a notebook, a Dask worker), fit and
-    predict leave glibc's options as they found them: not one mallopt call."""
+@pytest.mark.parametrize("how", ["config", "environment", "malloc configured"])
+def test_switched_off_a_fit_changes_no_allocator_option(monkeypatch, how):
+    """Switched off, or where the environment configures malloc (a Dask worker
+    under its nanny), fit and predict leave glibc's options as they found them."""
+    from facenet_sk import config_context
+
     _unset(monkeypatch)
     libc = _RecordingLibc()
+    libc.gnu_get_libc_version = None
     monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
-    _fit_and_predict()
+    if how == "environment":
+        monkeypatch.setenv("FACENET_SK_MALLOC", "off")
+    elif how == "malloc configured":
+        monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=65536")
+    with config_context(reuse_memory=how != "config"):
+        _fit_and_predict()
     assert libc.calls == []
 
 
-def test_allowing_tunes_inside_fit_and_predict_only(monkeypatch):
+def test_by_default_a_fit_tunes_inside_fit_only(monkeypatch):
+    """A plain script or notebook gets the fast path; the options are set on
+    entry and set back, with a trim, on exit."""
     libc = _RecordingLibc()
     libc.gnu_get_libc_version = None
     monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
     _unset(monkeypatch)
-    from facenet_sk import allow_malloc_tuning
-
-    allow_malloc_tuning()
-    try:
-        _fit_and_predict()
-    finally:
-        allow_malloc_tuning(False)
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    _fit_and_predict()
     # fit: options set on entry, restored and trimmed on exit. The fully
     # connected network's prediction keeps activations of a few KB a row:
     # glibc's own thresholds serve them, and no trim costs the next call.
     assert libc.calls == _ENTRY + _EXIT
-    assert "FACENET_SK_MALLOC" not in __import__("os").environ
+
+
+def test_allowing_tunes_even_where_the_environment_configures_malloc(monkeypatch):
+    from facenet_sk import allow_malloc_tuning
+
+    libc = _RecordingLibc()
+    libc.gnu_get_libc_version = None
+    monkeypatch.setattr(_malloc.ctypes, "CDLL", lambda name: libc)
+    _unset(monkeypatch)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    allow_malloc_tuning()
+    _fit_and_predict()
+    assert libc.calls == _ENTRY + _EXIT
+    allow_malloc_tuning(False)
+    assert __import__("os").environ["FACENET_SK_MALLOC"] == "off"
+    libc.calls.clear()
+    _fit_and_predict()
+    assert libc.calls == []
 
 
 _ENTRY = [
