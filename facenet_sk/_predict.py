@@ -15,6 +15,9 @@ from torch import nn
 
 from ._malloc import reuse_freed_memory
 
+#: Rows per forward pass, at least, of a network without convolutions.
+ROW_BLOCK = 512
+
 
 class NonFiniteOutputError(ValueError):
     """The network's output overflowed (a ValueError, as scikit-learn's validation raises)."""
@@ -32,7 +35,8 @@ def predict_proba(module, X, batch_size, device="cpu", autocast_dtype=None):
     X : torch.Tensor of shape (n_samples, n_features)
         Finite float input on the CPU.
     batch_size : int
-        Rows per forward pass.
+        Rows per forward pass (at least :data:`ROW_BLOCK` for a network
+        without convolutions).
     device : str or torch.device, default="cpu"
         Where the module's parameters are; each batch is moved there.
     autocast_dtype : torch.dtype, default=None
@@ -62,6 +66,11 @@ def predict_proba(module, X, batch_size, device="cpu", autocast_dtype=None):
     # fully connected network's a few KB a row, which malloc's heap serves
     # anyway, and trimming it after the call would cost the next one.
     convolutional = any(isinstance(layer, nn.Conv2d) for layer in module.modules())
+    if not convolutional:
+        # A few KB a row: blocks of ROW_BLOCK rows run larger matrix products
+        # and their copies stay below glibc's largest mmap threshold (reused, not
+        # mapped afresh); in evaluation mode each row's output is its own.
+        batch_size = max(batch_size, ROW_BLOCK)
     autocast = torch.autocast(
         torch.device(device).type, dtype=autocast_dtype, enabled=autocast_dtype is not None
     )

@@ -85,7 +85,9 @@ class Standardize(nn.Module):
         # The statistics tiled to the row's width broadcast along whole rows,
         # much faster than over a last dimension of 3 channels.
         repeats = x.shape[1] // self.mean.numel()
-        return (x - self.mean.repeat(repeats)) / self.scale.repeat(repeats)
+        # The difference is a new tensor of this layer's own (no gradient flows
+        # into the input or the statistics), so the division may overwrite it.
+        return (x - self.mean.repeat(repeats)).div_(self.scale.repeat(repeats))
 
     def extra_repr(self):
         return f"n_channels={self.mean.numel()}"
