@@ -1,5 +1,6 @@
 """The documented route's benchmarks (verification, strangers, obvious pipeline), tiny sizes."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +42,12 @@ def test_route_verification_strangers_and_pipeline_smoke(lfw_root, tmp_path):
         "--folds",
         "5",
     )
-    # The documented route is dlib's own, pixel for pixel: the same embeddings.
-    assert "largest coordinate difference between the routes' embeddings 0;" in out, out
+    # The documented route is dlib's own, pixel for pixel: the same chips, and
+    # embeddings that differ by float rounding only (PyTorch's engine against dlib's).
+    difference = re.search(
+        r"largest coordinate difference between the routes' embeddings (\S+);", out
+    )
+    assert difference and float(difference.group(1)) < 1e-4, out
     assert out.count("| ") >= 3 and "difference per fold" in out
     out = _run(
         "strangers.py",
