@@ -5,7 +5,7 @@ import pytest
 from sklearn.preprocessing import StandardScaler
 
 from facenet_sk._augment import FlipShift
-from facenet_sk.preprocessing import ChannelStandardScaler
+from facenet_sk.preprocessing import ChannelStandardScaler, channel_stats
 
 
 @pytest.fixture
@@ -98,3 +98,37 @@ def test_transform_checks_the_fitted_width(images):
     scaler = ChannelStandardScaler().fit(images)
     with pytest.raises(ValueError, match="features"):
         scaler.transform(np.zeros((2, 12)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [1, 63, 64, 65, 300])
+def test_channel_stats_match_float64_numpy_for_any_block_split(dtype, n_rows):
+    rng = np.random.default_rng(n_rows)
+    X = rng.normal([100.0, 20.0, 200.0], [30.0, 5.0, 1.0], size=(n_rows, 10, 3)).astype(dtype)
+    mean, scale, std = channel_stats(X.reshape(n_rows, -1), 3)
+    pixels = X.reshape(-1, 3).astype(np.float64)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(mean, pixels.mean(axis=0), rtol=rtol)
+    np.testing.assert_allclose(std, pixels.std(axis=0), rtol=rtol * 10)
+    np.testing.assert_array_equal(scale, std)
+
+
+def test_channel_stats_keep_a_small_spread_far_from_zero():
+    # Sums of squares taken from zero would lose the spread of values around
+    # 1e4 in float32 (catastrophic cancellation); deviations from a shift keep it.
+    rng = np.random.default_rng(0)
+    X = (1e4 + rng.normal(0, [1.0, 0.01, 3.0], size=(500, 40, 3))).astype(np.float32)
+    _, _, std = channel_stats(X.reshape(500, -1), 3)
+    np.testing.assert_allclose(std, X.reshape(-1, 3).astype(np.float64).std(axis=0), rtol=1e-4)
+
+
+def test_channel_stats_of_a_batch_sorted_by_brightness():
+    # The shift comes from the first block: a first block unlike the rest
+    # must not spoil the result.
+    X = np.concatenate([np.zeros((64, 6)), np.full((200, 6), 1e5) + np.arange(6)]).astype(
+        np.float32
+    )
+    mean, _, std = channel_stats(X, 3)
+    pixels = X.reshape(-1, 3).astype(np.float64)
+    np.testing.assert_allclose(mean, pixels.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std, pixels.std(axis=0), rtol=1e-6)
