@@ -188,17 +188,22 @@ def keras_available():
     return keras.backend.backend() == "tensorflow"
 
 
-def keras_course_model(name, n_features):
+def keras_course_model(name, n_features, *, dropout=0.3, flat_input=False):
     """The course's Keras model ``name`` (uncompiled), with Keras's defaults.
 
     Under a mixed-precision policy the softmax stays in float32, as Keras's
-    mixed-precision guide asks.
+    mixed-precision guide asks. ``dropout`` is the rate of the dropout
+    models' layers; with ``flat_input`` a CNN takes flat rows (as a
+    scikit-learn Pipeline gives them) and reshapes them first.
     """
     import keras
     from keras import layers
 
     conv = name.startswith("cnn")
-    model = keras.Sequential([keras.Input((48, 48, 3) if conv else (n_features,))])
+    image = conv and not flat_input
+    model = keras.Sequential([keras.Input((48, 48, 3) if image else (n_features,))])
+    if conv and flat_input:
+        model.add(layers.Reshape((48, 48, 3)))
     if conv:
         for filters in (32, 64):
             for _ in range(2):
@@ -208,14 +213,14 @@ def keras_course_model(name, n_features):
                 model.add(layers.Activation("relu"))
             model.add(layers.MaxPooling2D())
             if "dropout" in name:
-                model.add(layers.Dropout(0.3))
+                model.add(layers.Dropout(dropout))
         model.add(layers.Flatten())
         model.add(layers.Dense(200, kernel_initializer="he_normal"))
         if name.endswith("batchnorm"):
             model.add(layers.BatchNormalization())
         model.add(layers.Activation("relu"))
         if "dropout" in name:
-            model.add(layers.Dropout(0.3))
+            model.add(layers.Dropout(dropout))
     else:
         for units in (400, 200) if name == "fc_with_hidden" else ():
             model.add(layers.Dense(units, activation="relu", kernel_initializer="he_normal"))

@@ -188,3 +188,34 @@ def test_bench_whole_fit_smoke():
     for name in ("only_fc (1 epochs)", "cnn (1 epochs)"):
         line = next(line for line in out.splitlines() if line.startswith(name))
         assert "facenet_sk float32" in line and "facenet_sk auto" in line
+
+
+@pytest.mark.slow
+def test_bench_grid_smoke():
+    out = _run("bench_grid.py", "--smoke", "--libraries", "facenet_sk,skorch")
+    assert "CPU:" in out and "2 rates x 2 folds + refit" in out
+    mine = next(line for line in out.splitlines() if line.startswith("facenet_sk: "))
+    theirs = next(line for line in out.splitlines() if line.startswith("skorch: "))
+    assert re.search(r"best dropout 0\.[15]; test accuracy at 1 epochs [01]\.\d{4}", mine)
+    assert re.search(r"facenet_sk x\d+\.\d\d faster", theirs)
+
+
+@pytest.mark.slow
+def test_precision_accuracy_smoke():
+    out = _run("precision_accuracy.py", "--smoke")
+    assert "bf16-related flags:" in out
+    assert "bf16 within f32 spread" in out
+    # Two seeds x two precisions x two networks, one line each.
+    lines = r"^synthetic (only_fc|cnn) (float32|bfloat16) seed [01]: "
+    assert len(re.findall(lines, out, re.M)) == 8
+
+
+@pytest.mark.slow
+def test_bench_notebook_path_smoke():
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    out = _run("bench_notebook_path.py", "--smoke")
+    for kind in ("notebook", "script", "command"):
+        line = rf"^{kind}: \d+\.\d{{3}} s per epoch, x\d+\.\d{{3}} the command's$"
+        assert re.search(line, out, re.M)
+    assert "command: " in out and "x1.000 the command's" in out

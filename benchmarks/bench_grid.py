@@ -1,0 +1,223 @@
+"""A grid search over cnn_dropout's dropout rate: facenet_sk against plain skorch and SciKeras.
+
+What a data scientist runs to choose a dropout rate: ``GridSearchCV`` with
+scikit-learn's defaults (one fit at a time) over 3 rates x 3 folds, plus the
+refit on the whole training set (10 fits of ``--epochs`` epochs), on the
+embedded default's 2,000 training images (the course's shape). Each library
+is used the plain way, nothing opted in:
+
+(a) facenet_sk: ``make_model("cnn_dropout")`` on the raw pixels (the network
+    standardizes them per channel itself), its default ``precision``;
+(b) plain skorch: the course's CNN written in PyTorch (``nn.Dropout``,
+    NCHW), ``NeuralNetClassifier`` with Adam 1e-3, batch 128, shuffled
+    batches and no validation split (the same work as the others), behind a
+    per-pixel ``StandardScaler`` (the course's recipe);
+(c) SciKeras, when ``scikeras`` and ``tensorflow`` are installed (never
+    dependencies of facenet_sk): the course's Keras model in float32 behind
+    the same scaler, grid over ``model__dropout``.
+
+After one small untimed search of each library (one-time costs of the
+process), the searches are interleaved ``--repeats`` times and the medians of their
+wall times compared: "x faster" above 1 means facenet_sk's search took less
+time. Then each library's chosen rate is trained ``--accuracy-epochs``
+epochs (30, the course's) on the training images and scored on the 400 test
+images. The CPU's bfloat16 features are printed with the results.
+
+Usage::
+
+    python benchmarks/bench_grid.py                 # the grid (about 10 minutes)
+    python benchmarks/bench_grid.py --smoke         # tiny sizes, for CI
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+from bench_fit import keras_available, keras_course_model
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from facenet_sk import make_model
+from facenet_sk._precision import BF16_CPU_FLAGS, autocast_dtype, cpu_flags
+from facenet_sk.datasets import make_synthetic_faces
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+N_CLASSES = 8
+
+
+class CourseCNN(nn.Module):
+    """The course's ``cnn_dropout`` as a PyTorch user writes it for skorch."""
+
+    def __init__(self, dropout=0.3):
+        super().__init__()
+
+        def block(in_channels, filters):
+            return [
+                nn.Conv2d(in_channels, filters, 3, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(filters, filters, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Dropout(dropout),
+            ]
+
+        self.layers = nn.Sequential(
+            *block(3, 32),
+            *block(32, 64),
+            nn.Flatten(),
+            nn.Linear(64 * 12 * 12, 200),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(200, N_CLASSES),
+        )
+
+    def forward(self, x):
+        return self.layers(x.reshape(-1, 48, 48, 3).permute(0, 3, 1, 2))
+
+
+def facenet_search(rates, epochs, seed):
+    return make_model("cnn_dropout", max_epochs=epochs, random_state=seed), {"dropout": rates}
+
+
+def skorch_search(rates, epochs, seed):
+    from skorch import NeuralNetClassifier
+
+    torch.manual_seed(seed)
+    net = NeuralNetClassifier(
+        CourseCNN,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=128,
+        max_epochs=epochs,
+        iterator_train__shuffle=True,
+        train_split=None,
+        verbose=0,
+    )
+    return make_pipeline(StandardScaler(), net), {"neuralnetclassifier__module__dropout": rates}
+
+
+def keras_model(dropout, meta):
+    return keras_course_model(
+        "cnn_dropout", meta["n_features_in_"], dropout=dropout, flat_input=True
+    )
+
+
+def scikeras_search(rates, epochs, seed):
+    from scikeras.wrappers import KerasClassifier
+
+    net = KerasClassifier(
+        keras_model,
+        model__dropout=0.3,
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        optimizer__learning_rate=1e-3,
+        batch_size=128,
+        epochs=epochs,
+        verbose=0,
+        random_state=seed,
+    )
+    return make_pipeline(StandardScaler(), net), {"kerasclassifier__model__dropout": rates}
+
+
+def scikeras_available():
+    try:
+        import scikeras  # noqa: F401
+    except ImportError:
+        return False
+    return keras_available()
+
+
+#: Each library's search and the parameter that sets its epochs on a clone.
+LIBRARIES = {
+    "facenet_sk": (facenet_search, "max_epochs"),
+    "skorch": (skorch_search, "neuralnetclassifier__max_epochs"),
+    "scikeras": (scikeras_search, "kerasclassifier__epochs"),
+}
+
+
+def timed_search(library, X, y, *, rates, epochs, folds, seed):
+    """The fitted GridSearchCV of ``library`` and its wall time in seconds."""
+    make, _ = LIBRARIES[library]
+    estimator, grid = make(rates, epochs, seed)
+    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    search = GridSearchCV(estimator, grid, cv=cv)
+    start = time.perf_counter()
+    search.fit(X, y)
+    return search, time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="0.1,0.3,0.5")
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--accuracy-epochs", type=int, default=30, help="0 skips the accuracy")
+    parser.add_argument("--n-per-person", type=int, default=350)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--libraries", default="facenet_sk,skorch,scikeras")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rates, args.folds, args.epochs, args.accuracy_epochs = "0.1,0.5", 2, 1, 1
+        args.n_per_person = 14
+    rates = [float(r) for r in args.rates.split(",")]
+    libraries = args.libraries.split(",")
+    if "scikeras" in libraries and not scikeras_available():
+        print("scikeras: not measured (install scikeras and tensorflow-cpu to add it)")
+        libraries.remove("scikeras")
+
+    faces = make_synthetic_faces(n_per_person=args.n_per_person)
+    train, test = faces.subset == "train", faces.subset == "test"
+    X, y = faces.data[train].astype(np.float32), faces.target[train]
+    X_test, y_test = faces.data[test].astype(np.float32), faces.target[test]
+    features = sorted(cpu_flags() & set(BF16_CPU_FLAGS)) or ["no bf16 units"]
+    default = make_model("cnn_dropout").precision
+    precision = "bfloat16" if autocast_dtype(default, "cpu") is not None else "float32"
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU: "
+        f"{', '.join(features)}; facenet_sk's precision={default!r} trains in {precision}; "
+        f"{len(y)} training "
+        f"images; {len(rates)} rates x {args.folds} folds + refit, {args.epochs} epochs; "
+        f"median of {args.repeats}",
+        flush=True,
+    )
+    # One small untimed search each first: the process's one-time costs (torch
+    # imports its compiler stack on the first optimizer, TensorFlow builds its
+    # runtime) are not what a second search in a notebook pays.
+    for library in libraries:
+        timed_search(library, X[:96], y[:96], rates=rates[:1], epochs=1, folds=2, seed=args.seed)
+    seconds = {library: [] for library in libraries}
+    searches = {}
+    for _ in range(args.repeats):
+        for library in libraries:
+            searches[library], elapsed = timed_search(
+                library, X, y, rates=rates, epochs=args.epochs, folds=args.folds, seed=args.seed
+            )
+            seconds[library].append(elapsed)
+            print(f"  {library}: {elapsed:.1f} s", flush=True)
+    median = {library: statistics.median(times) for library, times in seconds.items()}
+    for library in libraries:
+        search = searches[library]
+        best = next(iter(search.best_params_.values()))
+        cells = [f"{median[library]:.1f} s", f"best dropout {best}"]
+        if library != "facenet_sk" and "facenet_sk" in median:
+            cells.append(f"facenet_sk x{median[library] / median['facenet_sk']:.2f} faster")
+        if args.accuracy_epochs:
+            _, epochs_param = LIBRARIES[library]
+            model = clone(search.best_estimator_).set_params(**{epochs_param: args.accuracy_epochs})
+            accuracy = model.fit(X, y).score(X_test, y_test)
+            cells.append(f"test accuracy at {args.accuracy_epochs} epochs {accuracy:.4f}")
+        print(f"{library}: " + "; ".join(cells), flush=True)
+    return median
+
+
+if __name__ == "__main__":
+    main()
