@@ -43,6 +43,7 @@ from torch import nn
 
 import facenet_sk
 from facenet_sk import MODEL_NAMES, make_model
+from facenet_sk._precision import BF16_CPU_FLAGS, autocast_dtype, cpu_flags
 
 # TensorFlow's C++ start-up notices and retracing warnings would bury the table.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -94,8 +95,12 @@ def matmul_gflops(size=2048, repeats=10):
     return 2 * size**3 / best / 1e9
 
 
-def hand_loop(module, X, y, epochs, batch_size, lr):
-    """Seconds per epoch of the reference loop (after a warm-up epoch)."""
+def hand_loop(module, X, y, epochs, batch_size, lr, autocast=None):
+    """Seconds per epoch of the reference loop (after a warm-up epoch).
+
+    ``autocast`` (e.g. ``torch.bfloat16``) runs the forward pass under
+    ``torch.autocast``, as facenet_sk's ``precision="bfloat16"`` does.
+    """
     optimizer = torch.optim.Adam(module.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(0)
@@ -107,7 +112,9 @@ def hand_loop(module, X, y, epochs, batch_size, lr):
         for i in range(0, len(X), batch_size):
             index = order[i : i + batch_size]
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(module(X[index]), y[index])
+            with torch.autocast("cpu", dtype=autocast, enabled=autocast is not None):
+                logits = module(X[index])
+            loss = loss_fn(logits.float(), y[index])
             loss.backward()
             optimizer.step()
         if epoch:
@@ -115,10 +122,10 @@ def hand_loop(module, X, y, epochs, batch_size, lr):
     return statistics.mean(times)
 
 
-def hand_predict(module, X, batch_size):
+def hand_predict(module, X, batch_size, autocast=None):
     module.eval()
     start = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=autocast, enabled=autocast is not None):
         for i in range(0, len(X), batch_size):
             module(X[i : i + batch_size]).softmax(1)
     return time.perf_counter() - start
@@ -139,10 +146,15 @@ class EpochWallClock(Callback):
         self.ends_.append(time.perf_counter())
 
 
-def facenet_fit(name, X, y, epochs, batch_size):
+def facenet_fit(name, X, y, epochs, batch_size, precision):
     clock = EpochWallClock()
     model = make_model(
-        name, max_epochs=epochs + 1, batch_size=batch_size, random_state=0, callbacks=[clock]
+        name,
+        max_epochs=epochs + 1,
+        batch_size=batch_size,
+        random_state=0,
+        callbacks=[clock],
+        precision=precision,
     )
     model.fit(X, y)
     fit_seconds = (clock.ends_[-1] - clock.ends_[0]) / epochs
@@ -282,10 +294,19 @@ def main(argv=None):
     parser.add_argument(
         "--no-keras", action="store_true", help="skip Keras/TensorFlow even when it is installed"
     )
+    parser.add_argument(
+        "--precision",
+        default=None,
+        help="facenet_sk's precision (default: its default); the plain loop follows it "
+        "(torch.autocast when it resolves to bfloat16), skorch and Keras stay float32",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     if args.smoke:
         args.n_images, args.epochs, args.repeats, args.predict_repeats = 128, 1, 1, 1
+    if args.precision is None:
+        args.precision = make_model("cnn").precision
+    args.autocast = autocast_dtype(args.precision, "cpu")
     if args.min_seconds is None:
         args.min_seconds = 0.0 if args.smoke else 1.0
     names = args.models.split(",")
@@ -302,7 +323,9 @@ def main(argv=None):
         f"{args.batch_size}, at least {args.epochs} timed epoch(s) (and {args.min_seconds:g} "
         f"s of the plain loop) after 1 warm-up, "
         f"median of {args.repeats}; facenet_sk {facenet_sk.__version__} from "
-        f"{os.path.dirname(facenet_sk.__file__)}"
+        f"{os.path.dirname(facenet_sk.__file__)}; precision={args.precision!r} "
+        f"({'bfloat16' if args.autocast else 'float32'} here, the plain loop too; CPU: "
+        f"{', '.join(sorted(cpu_flags() & set(BF16_CPU_FLAGS))) or 'no bf16 units'})"
     )
     if with_keras:
         import keras
@@ -385,7 +408,9 @@ class _ModelBench:
         """``--epochs``, or more if the plain loop's would last under ``--min-seconds``."""
         if self.args.min_seconds <= 0:
             return self.args.epochs
-        epoch = hand_loop(self.fresh_module(), self.Xt, self.yt, 1, self.args.batch_size, 1e-3)
+        epoch = hand_loop(
+            self.fresh_module(), self.Xt, self.yt, 1, self.args.batch_size, 1e-3, self.args.autocast
+        )
         return max(self.args.epochs, math.ceil(self.args.min_seconds / epoch))
 
     def fresh_module(self):
@@ -394,17 +419,18 @@ class _ModelBench:
 
     def run_facenet_sk(self):
         fit_s, pred_s, self.trained["model"] = facenet_fit(
-            self.name, self.X, self.y, self.epochs, self.args.batch_size
+            self.name, self.X, self.y, self.epochs, self.args.batch_size, self.args.precision
         )
         self.runs["facenet_sk"].append(fit_s)
         self.runs["pred_facenet_sk"].append(pred_s)
 
     def run_hand_loop(self):
         self.trained["ref"] = ref = self.fresh_module()
+        autocast = self.args.autocast
         self.runs["hand_loop"].append(
-            hand_loop(ref, self.Xt, self.yt, self.epochs, self.args.batch_size, 1e-3)
+            hand_loop(ref, self.Xt, self.yt, self.epochs, self.args.batch_size, 1e-3, autocast)
         )
-        self.runs["pred_hand"].append(hand_predict(ref, self.Xt, self.args.batch_size))
+        self.runs["pred_hand"].append(hand_predict(ref, self.Xt, self.args.batch_size, autocast))
 
     def run_skorch(self):
         fit_s, pred_s = skorch_default(
@@ -429,7 +455,7 @@ class _ModelBench:
         for _ in range(self.args.predict_repeats):
             self.runs["pred_facenet_sk"].append(facenet_predict(self.trained["model"], self.X))
             self.runs["pred_hand"].append(
-                hand_predict(self.trained["ref"], self.Xt, self.args.batch_size)
+                hand_predict(self.trained["ref"], self.Xt, self.args.batch_size, self.args.autocast)
             )
 
     def row(self, roofline):
