@@ -12,9 +12,11 @@ generator: one random byte per element settles all but the 1 in 256 whose
 byte equals the threshold's first byte, and only those draw the next 24
 bits (the cost is measured in ``benchmarks/README.md``). The
 generator is seeded from PyTorch's global generator at every call, so
-``torch.manual_seed`` fixes every mask. Other devices and dtypes keep
-PyTorch's own dropout, and so does every call while the ``fast_dropout``
-switch is off (:func:`facenet_sk.set_config`).
+``torch.manual_seed`` fixes every mask. The masks are drawn this way for
+float32, float64 and bfloat16 tensors (the activations of
+``precision="bfloat16"``); other devices and dtypes keep PyTorch's own
+dropout, and so does every call while the ``fast_dropout`` switch is off
+(:func:`facenet_sk.set_config`).
 """
 
 import numpy as np
@@ -23,20 +25,23 @@ from torch import nn
 
 from ._config import get_config
 
-_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+# The dtype in which each tensor dtype's scale is computed: bfloat16 as
+# PyTorch computes it, in float32 and then rounded (by the multiplication below).
+_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.bfloat16: np.float32}
 
 
 def dropout_noise(like, p):
     """The noise tensor of dropout: ``1 / (1 - p)`` with probability ``1 - p``, else 0.
 
     Shaped and laid out like ``like`` (contiguous or channels-last), with its
-    dtype (float32 or float64). An element is kept with probability
+    dtype (float32, float64 or bfloat16, where ``1 / (1 - p)`` is rounded to
+    bfloat16 as in PyTorch's dropout). An element is kept with probability
     ``round((1 - p) * 2**32) / 2**32``: ``1 - p`` to within 2**-33.
 
     Parameters
     ----------
     like : torch.Tensor
-        A dense CPU tensor of dtype float32 or float64.
+        A dense CPU tensor of dtype float32, float64 or bfloat16.
     p : float
         Probability of a zero, in [0, 1).
 

@@ -12,9 +12,9 @@ from facenet_sk._dropout import Dropout, dropout_noise
 from facenet_sk.nets import CNN, FCNet
 
 
-def _torch_scale(p):
+def _torch_scale(p, dtype=torch.float32):
     """The factor nn.Dropout gives the kept elements."""
-    out = nn.functional.dropout(torch.ones(10_000), p, training=True)
+    out = nn.functional.dropout(torch.ones(10_000, dtype=dtype), p, training=True)
     return out[out != 0][0].item()
 
 
@@ -36,6 +36,40 @@ def test_kept_values_are_scaled_exactly_as_nn_dropout_scales_them(p):
     kept = out != 0
     assert torch.equal(out[kept], x[kept] * _torch_scale(p))
     assert torch.equal(out[~kept], torch.zeros(int((~kept).sum())))
+
+
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.7])
+def test_bfloat16_activations_get_the_cheap_mask_and_nn_dropouts_scale(p):
+    # precision="bfloat16" hands dropout bfloat16 activations: they take the
+    # cheap mask too, scaled by 1 / (1 - p) rounded to bfloat16 as PyTorch does.
+    x = torch.randn(200_000, dtype=torch.bfloat16)
+    torch.manual_seed(2)
+    out = Dropout(p)(x)
+    torch.manual_seed(2)
+    noise = dropout_noise(x, p)
+    assert out.dtype == noise.dtype == torch.bfloat16
+    assert torch.equal(out, x * noise)
+    kept = out != 0
+    assert torch.equal(out[kept], x[kept] * _torch_scale(p, torch.bfloat16))
+    sigma = math.sqrt(len(x) * p * (1 - p))
+    assert abs(int(kept.sum()) - len(x) * (1 - p)) < 5 * sigma
+
+
+def test_a_cnn_under_autocast_draws_the_cheap_masks(monkeypatch):
+    import facenet_sk._dropout as module
+
+    calls = []
+    real = module.dropout_noise
+
+    def spy(like, p):
+        calls.append(like.dtype)
+        return real(like, p)
+
+    monkeypatch.setattr(module, "dropout_noise", spy)
+    net = CNN((48, 48, 3), 8, dropout=0.3).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        net(torch.randn(4, 48 * 48 * 3)).sum().backward()
+    assert calls == [torch.bfloat16] * 3
 
 
 @pytest.mark.parametrize("p", [0.3, 0.1, 0.999])
@@ -145,7 +179,7 @@ def test_other_inputs_take_pytorchs_own_path():
     assert out.shape == strided.shape and set(out.unique().tolist()) - {0.0} <= set(
         (strided * 2).flatten().tolist()
     )
-    half = Dropout(0.5)(torch.ones(1000, dtype=torch.bfloat16))
+    half = Dropout(0.5)(torch.ones(1000, dtype=torch.float16))
     assert set(half.unique().tolist()) == {0.0, 2.0}
 
 
