@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -219,3 +220,13 @@ def test_bench_notebook_path_smoke():
         line = rf"^{kind}: \d+\.\d{{3}} s per epoch, x\d+\.\d{{3}} the command's$"
         assert re.search(line, out, re.M)
     assert "command: " in out and "x1.000 the command's" in out
+
+
+@pytest.mark.slow
+def test_bench_fixed_cost_smoke():
+    out = _run("bench_fixed_cost.py", "--smoke", "--models", "only_fc")
+    assert "CPU:" in out and "64 images of 6912 features" in out
+    for label in ("only_fc", "skorch, one linear layer"):
+        line = next(line for line in out.splitlines() if line.startswith(label))
+        intercept, slope = (float(value) for value in line[34:].split())
+        assert np.isfinite(intercept) and np.isfinite(slope)
