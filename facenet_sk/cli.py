@@ -372,9 +372,13 @@ def _versions():
 
 
 def _machine():
+    from ._precision import BF16_CPU_FLAGS, cpu_flags
+
+    # precision="auto" depends on these units, so a result names them.
+    units = sorted(cpu_flags() & set(BF16_CPU_FLAGS))
     return (
         f"{platform.node() or 'unknown'}, {os.cpu_count()} CPU(s), {platform.platform()}, "
-        f"Python {platform.python_version()}"
+        f"Python {platform.python_version()}, CPU bfloat16 units: {', '.join(units) or 'none'}"
     )
 
 

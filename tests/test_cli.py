@@ -146,6 +146,8 @@ def test_report_lists_data_hyper_parameters_and_versions(tmp_path, capsys):
     import skorch
     import torch
 
+    from facenet_sk._precision import BF16_CPU_FLAGS, cpu_flags
+
     out = tmp_path / "out"
     assert (
         main(
@@ -185,6 +187,9 @@ def test_report_lists_data_hyper_parameters_and_versions(tmp_path, capsys):
         "random_state",
         "45/9/9 train/valid/test",
         "per person: cnn_dropout_batchnorm",
+        "precision='auto'",
+        # what "auto" means on this machine
+        "CPU bfloat16 units: " + (", ".join(sorted(cpu_flags() & set(BF16_CPU_FLAGS))) or "none"),
     ):
         assert text in html, text
     markdown = (out / "results.md").read_text()
