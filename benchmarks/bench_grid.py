@@ -20,12 +20,14 @@ After one small untimed search of each library (one-time costs of the
 process), the searches are interleaved ``--repeats`` times and the medians of their
 wall times compared: "x faster" above 1 means facenet_sk's search took less
 time. Then each library's chosen rate is trained ``--accuracy-epochs``
-epochs (30, the course's) on the training images and scored on the 400 test
-images. The CPU's bfloat16 features are printed with the results.
+epochs (30, the course's) on the training images from each of
+``--accuracy-seeds`` (one training's accuracy is as much its seed's as its
+library's) and scored on the 400 test images: the mean and each seed's.
+The CPU's bfloat16 features are printed with the results.
 
 Usage::
 
-    python benchmarks/bench_grid.py                 # the grid (about 10 minutes)
+    python benchmarks/bench_grid.py                 # the grid (about 25 minutes on 2 cores)
     python benchmarks/bench_grid.py --smoke         # tiny sizes, for CI
 """
 
@@ -135,16 +137,29 @@ def scikeras_available():
 
 
 #: Each library's search and the parameter that sets its epochs on a clone.
+# library: (the search's estimator and grid, its epochs parameter, its seed
+# parameter; None where only torch's global generator seeds it)
 LIBRARIES = {
-    "facenet_sk": (facenet_search, "max_epochs"),
-    "skorch": (skorch_search, "neuralnetclassifier__max_epochs"),
-    "scikeras": (scikeras_search, "kerasclassifier__epochs"),
+    "facenet_sk": (facenet_search, "max_epochs", "random_state"),
+    "skorch": (skorch_search, "neuralnetclassifier__max_epochs", None),
+    "scikeras": (scikeras_search, "kerasclassifier__epochs", "kerasclassifier__random_state"),
 }
+
+
+def chosen_rate_accuracy(library, search, X, y, X_test, y_test, *, epochs, seed):
+    """Test accuracy of the search's chosen estimator trained ``epochs`` epochs from ``seed``."""
+    _, epochs_param, seed_param = LIBRARIES[library]
+    model = clone(search.best_estimator_).set_params(**{epochs_param: epochs})
+    if seed_param is None:
+        torch.manual_seed(seed)
+    else:
+        model.set_params(**{seed_param: seed})
+    return model.fit(X, y).score(X_test, y_test)
 
 
 def timed_search(library, X, y, *, rates, epochs, folds, seed):
     """The fitted GridSearchCV of ``library`` and its wall time in seconds."""
-    make, _ = LIBRARIES[library]
+    make = LIBRARIES[library][0]
     estimator, grid = make(rates, epochs, seed)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     search = GridSearchCV(estimator, grid, cv=cv)
@@ -163,12 +178,18 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--libraries", default="facenet_sk,skorch,scikeras")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--accuracy-seeds",
+        default="0,1,2",
+        help="seeds of the chosen rate's trainings (one run's accuracy is mostly its seed)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
     if args.smoke:
         args.rates, args.folds, args.epochs, args.accuracy_epochs = "0.1,0.5", 2, 1, 1
-        args.n_per_person = 14
+        args.n_per_person, args.accuracy_seeds = 14, "0"
     rates = [float(r) for r in args.rates.split(",")]
+    accuracy_seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
     libraries = args.libraries.split(",")
     if "scikeras" in libraries and not scikeras_available():
         print("scikeras: not measured (install scikeras and tensorflow-cpu to add it)")
@@ -211,10 +232,18 @@ def main(argv=None):
         if library != "facenet_sk" and "facenet_sk" in median:
             cells.append(f"facenet_sk x{median[library] / median['facenet_sk']:.2f} faster")
         if args.accuracy_epochs:
-            _, epochs_param = LIBRARIES[library]
-            model = clone(search.best_estimator_).set_params(**{epochs_param: args.accuracy_epochs})
-            accuracy = model.fit(X, y).score(X_test, y_test)
-            cells.append(f"test accuracy at {args.accuracy_epochs} epochs {accuracy:.4f}")
+            accuracies = [
+                chosen_rate_accuracy(
+                    library, search, X, y, X_test, y_test, epochs=args.accuracy_epochs, seed=seed
+                )
+                for seed in accuracy_seeds
+            ]
+            cells.append(
+                f"test accuracy at {args.accuracy_epochs} epochs {np.mean(accuracies):.4f} "
+                f"(seeds {args.accuracy_seeds}: "
+                + ", ".join(f"{accuracy:.4f}" for accuracy in accuracies)
+                + ")"
+            )
         print(f"{library}: " + "; ".join(cells), flush=True)
     return median
 
