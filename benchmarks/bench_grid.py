@@ -21,8 +21,9 @@ process), the searches are interleaved ``--repeats`` times and the medians of th
 wall times compared: "x faster" above 1 means facenet_sk's search took less
 time. Then each library's chosen rate is trained ``--accuracy-epochs``
 epochs (30, the course's) on the training images from each of
-``--accuracy-seeds`` (one training's accuracy is as much its seed's as its
-library's) and scored on the 400 test images: the mean and each seed's.
+``--accuracy-seeds`` (one training's accuracy depends as much on its random
+seed as on its library) and scored on the 400 test images: the mean and the
+accuracy of each seed.
 The CPU's bfloat16 features are printed with the results.
 
 Usage::
@@ -181,7 +182,7 @@ def main(argv=None):
     parser.add_argument(
         "--accuracy-seeds",
         default="0,1,2",
-        help="seeds of the chosen rate's trainings (one run's accuracy is mostly its seed)",
+        help="seeds of the chosen rate's trainings (one run's accuracy depends on its seed)",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
