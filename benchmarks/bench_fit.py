@@ -43,7 +43,7 @@ from torch import nn
 
 import facenet_sk
 from facenet_sk import MODEL_NAMES, make_model
-from facenet_sk._precision import BF16_CPU_FLAGS, autocast_dtype, cpu_flags
+from facenet_sk._precision import autocast_dtype, cpu_bf16_units
 
 # TensorFlow's C++ start-up notices and retracing warnings would bury the table.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -325,7 +325,7 @@ def main(argv=None):
         f"median of {args.repeats}; facenet_sk {facenet_sk.__version__} from "
         f"{os.path.dirname(facenet_sk.__file__)}; precision={args.precision!r} "
         f"({'bfloat16' if args.autocast else 'float32'} here, the plain loop too; CPU: "
-        f"{', '.join(sorted(cpu_flags() & set(BF16_CPU_FLAGS))) or 'no bf16 units'})"
+        f"{', '.join(cpu_bf16_units()) or 'no bf16 units'})"
     )
     if with_keras:
         import keras

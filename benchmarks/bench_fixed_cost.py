@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from facenet_sk import make_model
-from facenet_sk._precision import BF16_CPU_FLAGS, cpu_flags
+from facenet_sk._precision import cpu_bf16_units
 from facenet_sk.datasets import make_synthetic_faces
 
 EPOCHS = (1, 2, 4, 8)
@@ -83,7 +83,7 @@ def main(argv=None):
     # float32 pixels, which skorch's linear layer takes as they are
     X = X[: args.n_images].reshape(min(args.n_images, len(X)), -1).astype(np.float32)
     y = y[: args.n_images]
-    flags = ", ".join(sorted(cpu_flags() & set(BF16_CPU_FLAGS))) or "none"
+    flags = ", ".join(cpu_bf16_units()) or "none"
     print(f"CPU: {torch.get_num_threads()} threads, bf16 units: {flags}")
     print(f"{len(X)} images of {X.shape[1]} features, epochs {EPOCHS}, {args.repeats} repeats")
     print(f"{'model':34s} {'fixed cost ms':>14s} {'per epoch ms':>13s}")

@@ -23,8 +23,8 @@ time. Then each library's chosen rate is trained ``--accuracy-epochs``
 epochs (30, the course's) on the training images from each of
 ``--accuracy-seeds`` (one training's accuracy depends as much on its random
 seed as on its library) and scored on the 400 test images: the mean and the
-accuracy of each seed.
-The CPU's bfloat16 features are printed with the results.
+accuracy of each seed. The CPU's bfloat16 features are printed with the
+results.
 
 Usage::
 
@@ -47,7 +47,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from facenet_sk import make_model
-from facenet_sk._precision import BF16_CPU_FLAGS, autocast_dtype, cpu_flags
+from facenet_sk._precision import autocast_dtype, cpu_bf16_units
 from facenet_sk.datasets import make_synthetic_faces
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -137,9 +137,8 @@ def scikeras_available():
     return keras_available()
 
 
-#: Each library's search and the parameter that sets its epochs on a clone.
-# library: (the search's estimator and grid, its epochs parameter, its seed
-# parameter; None where only torch's global generator seeds it)
+#: Each library's search, the parameter that sets its epochs on a clone and the
+#: one that sets its seed (None where only torch's global generator seeds it).
 LIBRARIES = {
     "facenet_sk": (facenet_search, "max_epochs", "random_state"),
     "skorch": (skorch_search, "neuralnetclassifier__max_epochs", None),
@@ -200,7 +199,7 @@ def main(argv=None):
     train, test = faces.subset == "train", faces.subset == "test"
     X, y = faces.data[train].astype(np.float32), faces.target[train]
     X_test, y_test = faces.data[test].astype(np.float32), faces.target[test]
-    features = sorted(cpu_flags() & set(BF16_CPU_FLAGS)) or ["no bf16 units"]
+    features = cpu_bf16_units() or ["no bf16 units"]
     default = make_model("cnn_dropout").precision
     precision = "bfloat16" if autocast_dtype(default, "cpu") is not None else "float32"
     print(

@@ -29,7 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from facenet_sk._precision import BF16_CPU_FLAGS, cpu_flags
+from facenet_sk._precision import cpu_bf16_units
 
 #: The timed code; ``{setup}`` is what the process does first.
 CODE = """
@@ -98,7 +98,7 @@ def main(argv=None):
     if args.smoke:
         args.epochs, args.n_per_person, args.repeats = 1, 21, 1
     environment = {key: value for key, value in os.environ.items() if key.startswith("MALLOC_")}
-    features = sorted(cpu_flags() & set(BF16_CPU_FLAGS)) or ["no bf16 units"]
+    features = cpu_bf16_units() or ["no bf16 units"]
     print(
         f"{args.model}, {args.epochs} epochs, median of {args.repeats}; CPU: "
         f"{', '.join(features)}; malloc environment: {environment or 'none'}",

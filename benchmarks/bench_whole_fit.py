@@ -35,7 +35,7 @@ import torch
 from bench_fit import keras_available, keras_course_model
 
 from facenet_sk import MODEL_NAMES, make_model
-from facenet_sk._precision import BF16_CPU_FLAGS, cpu_flags
+from facenet_sk._precision import cpu_bf16_units
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 N_CLASSES = 8
@@ -89,7 +89,7 @@ def main(argv=None):
     X = rng.integers(0, 256, (args.n_images, 48 * 48 * 3)).astype(np.uint8)
     y = rng.integers(0, N_CLASSES, args.n_images)
     X_keras = X.astype(np.float32) / 255
-    features = sorted(cpu_flags() & set(BF16_CPU_FLAGS)) or ["no bf16 units"]
+    features = cpu_bf16_units() or ["no bf16 units"]
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; CPU: "
         f"{', '.join(features)}; {args.n_images} images; median of {args.repeats}"

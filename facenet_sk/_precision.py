@@ -37,6 +37,17 @@ def cpu_flags():
     return frozenset()
 
 
+def cpu_bf16_units():
+    """The CPU's instruction sets that compute bfloat16 products, sorted (Linux's names).
+
+    Examples
+    --------
+    >>> set(cpu_bf16_units()) <= set(BF16_CPU_FLAGS)
+    True
+    """
+    return sorted(cpu_flags() & set(BF16_CPU_FLAGS))
+
+
 def autocast_dtype(precision, device):
     """The autocast dtype for ``precision`` on ``device``: ``torch.bfloat16`` or None (float32).
 
@@ -62,7 +73,7 @@ def autocast_dtype(precision, device):
     if kind == "cuda":
         supported = torch.cuda.is_bf16_supported()
     elif kind == "cpu":
-        supported = bool(cpu_flags() & set(BF16_CPU_FLAGS))
+        supported = bool(cpu_bf16_units())
     else:
         supported = False
     if precision == "bfloat16":

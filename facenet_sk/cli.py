@@ -372,10 +372,10 @@ def _versions():
 
 
 def _machine():
-    from ._precision import BF16_CPU_FLAGS, cpu_flags
+    from ._precision import cpu_bf16_units
 
     # precision="auto" depends on these units, so a result names them.
-    units = sorted(cpu_flags() & set(BF16_CPU_FLAGS))
+    units = cpu_bf16_units()
     return (
         f"{platform.node() or 'unknown'}, {os.cpu_count()} CPU(s), {platform.platform()}, "
         f"Python {platform.python_version()}, CPU bfloat16 units: {', '.join(units) or 'none'}"

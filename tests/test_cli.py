@@ -146,7 +146,7 @@ def test_report_lists_data_hyper_parameters_and_versions(tmp_path, capsys):
     import skorch
     import torch
 
-    from facenet_sk._precision import BF16_CPU_FLAGS, cpu_flags
+    from facenet_sk._precision import cpu_bf16_units
 
     out = tmp_path / "out"
     assert (
@@ -189,7 +189,7 @@ def test_report_lists_data_hyper_parameters_and_versions(tmp_path, capsys):
         "per person: cnn_dropout_batchnorm",
         "precision='auto'",
         # what "auto" means on this machine
-        "CPU bfloat16 units: " + (", ".join(sorted(cpu_flags() & set(BF16_CPU_FLAGS))) or "none"),
+        "CPU bfloat16 units: " + (", ".join(cpu_bf16_units()) or "none"),
     ):
         assert text in html, text
     markdown = (out / "results.md").read_text()
