@@ -9,9 +9,11 @@ is used the plain way, nothing opted in:
 (a) facenet_sk: ``make_model("cnn_dropout")`` on the raw pixels (the network
     standardizes them per channel itself), its default ``precision``;
 (b) plain skorch: the course's CNN written in PyTorch (``nn.Dropout``,
-    NCHW), ``NeuralNetClassifier`` with Adam 1e-3, batch 128, shuffled
-    batches and no validation split (the same work as the others), behind a
-    per-pixel ``StandardScaler`` (the course's recipe);
+    NCHW, the course's ``he_normal`` initialisation as the other two have
+    it), ``NeuralNetClassifier`` with Adam 1e-3, batch 128, shuffled batches
+    and no validation split (the same work as the others), behind a
+    per-pixel ``StandardScaler`` (the course's recipe); ``--skorch-init
+    torch`` keeps PyTorch's default initialisation instead;
 (c) SciKeras, when ``scikeras`` and ``tensorflow`` are installed (never
     dependencies of facenet_sk): the course's Keras model in float32 behind
     the same scaler, grid over ``model__dropout``.
@@ -54,10 +56,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 N_CLASSES = 8
 
 
-class CourseCNN(nn.Module):
-    """The course's ``cnn_dropout`` as a PyTorch user writes it for skorch."""
+def course_init_(module):
+    """Keras's ``he_normal`` (the course's) in plain PyTorch: a normal of std
+    sqrt(2 / fan_in) truncated at 2 standard deviations (and widened to keep
+    that std), zero bias."""
+    fan_in = module.weight[0].numel()
+    std = (2 / fan_in) ** 0.5 / 0.87962566103423978
+    nn.init.trunc_normal_(module.weight, std=std, a=-2 * std, b=2 * std)
+    nn.init.zeros_(module.bias)
 
-    def __init__(self, dropout=0.3):
+
+class CourseCNN(nn.Module):
+    """The course's ``cnn_dropout`` as a PyTorch user writes it for skorch.
+
+    ``init="course"`` initialises every layer as the course (and Keras's
+    ``he_normal``) does; ``"torch"`` keeps PyTorch's default.
+    """
+
+    def __init__(self, dropout=0.3, init="course"):
         super().__init__()
 
         def block(in_channels, filters):
@@ -79,6 +95,10 @@ class CourseCNN(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(200, N_CLASSES),
         )
+        if init == "course":
+            for layer in self.layers:
+                if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                    course_init_(layer)
 
     def forward(self, x):
         return self.layers(x.reshape(-1, 48, 48, 3).permute(0, 3, 1, 2))
@@ -88,12 +108,13 @@ def facenet_search(rates, epochs, seed):
     return make_model("cnn_dropout", max_epochs=epochs, random_state=seed), {"dropout": rates}
 
 
-def skorch_search(rates, epochs, seed):
+def skorch_search(rates, epochs, seed, init="course"):
     from skorch import NeuralNetClassifier
 
     torch.manual_seed(seed)
     net = NeuralNetClassifier(
         CourseCNN,
+        module__init=init,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=1e-3,
@@ -157,10 +178,11 @@ def chosen_rate_accuracy(library, search, X, y, X_test, y_test, *, epochs, seed)
     return model.fit(X, y).score(X_test, y_test)
 
 
-def timed_search(library, X, y, *, rates, epochs, folds, seed):
+def timed_search(library, X, y, *, rates, epochs, folds, seed, skorch_init="course"):
     """The fitted GridSearchCV of ``library`` and its wall time in seconds."""
     make = LIBRARIES[library][0]
-    estimator, grid = make(rates, epochs, seed)
+    options = {"init": skorch_init} if library == "skorch" else {}
+    estimator, grid = make(rates, epochs, seed, **options)
     cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
     search = GridSearchCV(estimator, grid, cv=cv)
     start = time.perf_counter()
@@ -182,6 +204,13 @@ def main(argv=None):
         "--accuracy-seeds",
         default="0,1,2",
         help="seeds of the chosen rate's trainings (one run's accuracy depends on its seed)",
+    )
+    parser.add_argument(
+        "--skorch-init",
+        choices=["course", "torch"],
+        default="course",
+        help="plain skorch's initialisation: the course's he_normal (as facenet_sk's and "
+        "the Keras model's) or PyTorch's default",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     args = parser.parse_args(argv)
@@ -207,20 +236,36 @@ def main(argv=None):
         f"{', '.join(features)}; facenet_sk's precision={default!r} trains in {precision}; "
         f"{len(y)} training "
         f"images; {len(rates)} rates x {args.folds} folds + refit, {args.epochs} epochs; "
-        f"median of {args.repeats}",
+        f"median of {args.repeats}; skorch initialised as {args.skorch_init!r}",
         flush=True,
     )
     # One small untimed search each first: the process's one-time costs (torch
     # imports its compiler stack on the first optimizer, TensorFlow builds its
     # runtime) are not what a second search in a notebook pays.
     for library in libraries:
-        timed_search(library, X[:96], y[:96], rates=rates[:1], epochs=1, folds=2, seed=args.seed)
+        timed_search(
+            library,
+            X[:96],
+            y[:96],
+            rates=rates[:1],
+            epochs=1,
+            folds=2,
+            seed=args.seed,
+            skorch_init=args.skorch_init,
+        )
     seconds = {library: [] for library in libraries}
     searches = {}
     for _ in range(args.repeats):
         for library in libraries:
             searches[library], elapsed = timed_search(
-                library, X, y, rates=rates, epochs=args.epochs, folds=args.folds, seed=args.seed
+                library,
+                X,
+                y,
+                rates=rates,
+                epochs=args.epochs,
+                folds=args.folds,
+                seed=args.seed,
+                skorch_init=args.skorch_init,
             )
             seconds[library].append(elapsed)
             print(f"  {library}: {elapsed:.1f} s", flush=True)
