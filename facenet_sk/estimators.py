@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BaseNetClassifier
 from ._params import OPTIMIZERS, CudaDevice, Ints, OptimizerClass, Param, PositiveInts
 from ._precision import PRECISIONS
-from .nets import CNN, FCNet
+from .nets import CNN, WEIGHT_INITS, FCNet
 
 #: The hyper-parameters both families share, in signature order.
 SHARED_PARAMS = (
@@ -42,6 +42,17 @@ SHARED_PARAMS = (
         "How fast the batch normalization's running statistics follow the batches "
         "(PyTorch's convention; the course's Keras momentum 0.99 is 0.01). On small data "
         "sets, 0.1 lets them settle within fewer steps.",
+    ),
+    Param(
+        "weight_init",
+        "he_normal",
+        [StrOptions(set(WEIGHT_INITS))],
+        '{"he_normal", "torch"}',
+        'Initialisation of the dense and convolution layers. "he_normal": the course\'s '
+        '(Keras\'s truncated normal of variance 2 / fan_in, zero bias). "torch": '
+        "PyTorch's default (weights and bias uniform within 1 / sqrt(fan_in)), which "
+        "trained ``cnn_dropout`` to a higher accuracy in 30 epochs on the synthetic "
+        "faces (see the user guide).",
     ),
     Param(
         "lr",
@@ -277,6 +288,7 @@ class FCNetClassifier(BaseNetClassifier):
             batchnorm=bool(self.batchnorm),
             batchnorm_momentum=float(self.batchnorm_momentum),
             input_stats=input_stats,
+            weight_init=self.weight_init,
         )
 
 
@@ -334,6 +346,7 @@ class CNNClassifier(BaseNetClassifier):
             batchnorm=bool(self.batchnorm),
             batchnorm_momentum=float(self.batchnorm_momentum),
             input_stats=input_stats,
+            weight_init=self.weight_init,
         )
 
 

@@ -54,14 +54,36 @@ def he_normal_(module):
     return module
 
 
-def _dense(in_features, out_features):
-    """A Linear layer with Keras's initialisation (no default one drawn first)."""
-    return he_normal_(skip_init(nn.Linear, in_features, out_features))
+def torch_default_(module):
+    """Initialise a layer as PyTorch does by default (its ``reset_parameters``).
+
+    Weights and bias uniform within +-1/sqrt(fan_in): weights of one sixth
+    of :func:`he_normal_`'s variance.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> layer = torch_default_(nn.Linear(100, 8))
+    >>> bool(layer.weight.abs().max() <= 0.1)
+    True
+    """
+    module.reset_parameters()
+    return module
 
 
-def _conv(in_channels, out_channels):
-    """A 3x3 'same' convolution with Keras's initialisation."""
-    return he_normal_(skip_init(nn.Conv2d, in_channels, out_channels, 3, padding="same"))
+#: The initialisations of ``weight_init``, by name.
+WEIGHT_INITS = {"he_normal": he_normal_, "torch": torch_default_}
+
+
+def _dense(in_features, out_features, weight_init="he_normal"):
+    """A Linear layer initialised by ``weight_init`` (no default one drawn first)."""
+    return WEIGHT_INITS[weight_init](skip_init(nn.Linear, in_features, out_features))
+
+
+def _conv(in_channels, out_channels, weight_init="he_normal"):
+    """A 3x3 'same' convolution initialised by ``weight_init``."""
+    layer = skip_init(nn.Conv2d, in_channels, out_channels, 3, padding="same")
+    return WEIGHT_INITS[weight_init](layer)
 
 
 class _Layers:
@@ -168,6 +190,9 @@ class FCNet(nn.Sequential):
     input_stats : tuple of (mean, scale), default=None
         Per-channel statistics of a :class:`Standardize` first layer; None
         for none.
+    weight_init : {"he_normal", "torch"}, default="he_normal"
+        Initialisation of the dense and convolution layers: the course's
+        (Keras's ``he_normal``, zero bias) or PyTorch's default.
 
     Examples
     --------
@@ -185,11 +210,12 @@ class FCNet(nn.Sequential):
         batchnorm=False,
         batchnorm_momentum=BN_MOMENTUM,
         input_stats=None,
+        weight_init="he_normal",
     ):
         built = _input_layers(input_stats)
         width = n_features
         for units in hidden_layer_sizes:
-            built.add("dense", _dense(width, units))
+            built.add("dense", _dense(width, units, weight_init))
             if batchnorm:
                 built.add(
                     "batch_normalization",
@@ -199,7 +225,7 @@ class FCNet(nn.Sequential):
             if dropout:
                 built.add("dropout", Dropout(dropout))
             width = units
-        built.add("dense", _dense(width, n_classes))
+        built.add("dense", _dense(width, n_classes, weight_init))
         super().__init__(built.layers)
         self.input_shape = (n_features,)
 
@@ -229,6 +255,9 @@ class CNN(nn.Sequential):
     input_stats : tuple of (mean, scale), default=None
         Per-channel statistics of a :class:`Standardize` first layer; None
         for none.
+    weight_init : {"he_normal", "torch"}, default="he_normal"
+        Initialisation of the dense and convolution layers: the course's
+        (Keras's ``he_normal``, zero bias) or PyTorch's default.
 
     Examples
     --------
@@ -247,13 +276,14 @@ class CNN(nn.Sequential):
         batchnorm=False,
         batchnorm_momentum=BN_MOMENTUM,
         input_stats=None,
+        weight_init="he_normal",
     ):
         height, width, channels = image_shape
         built = _input_layers(input_stats)
         built.add("reshape", ImageFromFlat(image_shape))
         for filters in conv_filters:
             for _ in range(2):
-                built.add("conv2d", _conv(channels, filters))
+                built.add("conv2d", _conv(channels, filters, weight_init))
                 if batchnorm:
                     built.add(
                         "batch_normalization",
@@ -271,7 +301,7 @@ class CNN(nn.Sequential):
                 "2x2 poolings"
             )
         built.add("flatten", FlattenHWC())
-        built.add("dense", _dense(height * width * channels, dense_units))
+        built.add("dense", _dense(height * width * channels, dense_units, weight_init))
         if batchnorm:
             built.add(
                 "batch_normalization",
@@ -280,7 +310,7 @@ class CNN(nn.Sequential):
         built.add("activation", nn.ReLU(inplace=True))
         if dropout:
             built.add("dropout", Dropout(dropout))
-        built.add("dense", _dense(dense_units, n_classes))
+        built.add("dense", _dense(dense_units, n_classes, weight_init))
         super().__init__(built.layers)
         self.input_shape = (math.prod(image_shape),)
         self.image_shape = tuple(image_shape)

@@ -106,7 +106,14 @@ def test_cross_validate(faces):
     assert np.all((0 <= result["test_score"]) & (result["test_score"] <= 1))
 
 
-@pytest.mark.parametrize("grid", [{"dropout": [0.0, 0.5]}, {"batchnorm": [False, True]}])
+@pytest.mark.parametrize(
+    "grid",
+    [
+        {"dropout": [0.0, 0.5]},
+        {"batchnorm": [False, True]},
+        {"weight_init": ["he_normal", "torch"]},
+    ],
+)
 def test_grid_search(faces, grid):
     search = GridSearchCV(small_cnn(max_epochs=2), grid, cv=2).fit(faces.data / 255.0, faces.target)
     ((name, values),) = grid.items()
@@ -114,6 +121,25 @@ def test_grid_search(faces, grid):
     assert search.best_params_[name] in values
     assert getattr(search.best_estimator_, name) in values
     assert hasattr(search.best_estimator_, "net_")
+
+
+@pytest.mark.parametrize("make", [small_fc, small_cnn])
+def test_weight_init_reaches_the_fitted_network(faces, make):
+    X = faces.data / 255.0
+    course = make(max_epochs=1).fit(X, faces.target)
+    torch_init = make(max_epochs=1, weight_init="torch").fit(X, faces.target)
+
+    def first_bias(model):
+        biases = [p for name, p in model.net_.module_.named_parameters() if "bias" in name]
+        return float(biases[0].abs().max())
+
+    # PyTorch's default draws biases within 1 / sqrt(fan_in); he_normal starts
+    # them at zero, and Adam moves them about lr (0.001) a step.
+    assert first_bias(torch_init) > 0.02 > 0.01 > first_bias(course)
+    assert not np.allclose(torch_init.predict_proba(X), course.predict_proba(X))
+    # The same seed, the same network.
+    again = make(max_epochs=1, weight_init="torch").fit(X, faces.target)
+    np.testing.assert_array_equal(again.predict_proba(X), torch_init.predict_proba(X))
 
 
 def test_clone_keeps_params_drops_fit(faces):

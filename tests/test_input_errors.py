@@ -351,6 +351,12 @@ def _msg(name, allowed, got=None):
             {"batchnorm_momentum": 1.5},
             _msg("batchnorm_momentum", r"a float in the range \(0.0, 1.0\]"),
         ),
+        (
+            tiny_cnn,
+            {"weight_init": "glorot_uniform"},
+            # A set: its order is the hash seed's.
+            _msg("weight_init", r"a str among \{.*'torch'.*\}", "'glorot_uniform'"),
+        ),
         (tiny_cnn, {"max_epochs": 0}, _msg("max_epochs", r"an int in the range \[1, inf\)", "0")),
         (
             tiny_fc,

@@ -1,4 +1,4 @@
-"""The networks' initialisation: Keras's he_normal, drawn once, every weight set."""
+"""The networks' initialisation (the course's he_normal or PyTorch's default): every weight set."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from facenet_sk.nets import _TRUNCATED_STD_FACTOR, CNN, FCNet, he_normal_
+from facenet_sk.nets import _TRUNCATED_STD_FACTOR, CNN, FCNet, _conv, _dense, he_normal_
 
 
 def _std(layer):
@@ -51,3 +51,42 @@ def test_every_weight_is_drawn_and_every_bias_zero(net):
             assert np.abs(weight).max() <= 2 * _std(layer) * (1 + 1e-6)
             assert weight.std() > 0.5 * _std(layer)
             assert not layer.bias.detach().numpy().any()
+
+
+@pytest.mark.parametrize(
+    "build, reference",
+    [
+        (lambda: _dense(20, 5, "torch"), lambda: nn.Linear(20, 5)),
+        (lambda: _conv(3, 8, "torch"), lambda: nn.Conv2d(3, 8, 3, padding="same")),
+    ],
+    ids=["dense", "conv"],
+)
+def test_torch_init_is_pytorchs_default_draw(build, reference):
+    # The same draws as PyTorch's own layers from the same generator state.
+    torch.manual_seed(5)
+    layer = build()
+    torch.manual_seed(5)
+    expected = reference()
+    assert torch.equal(layer.weight, expected.weight)
+    assert torch.equal(layer.bias, expected.bias)
+
+
+@pytest.mark.parametrize(
+    "net",
+    [
+        lambda: FCNet(6912, 8, hidden_layer_sizes=(400, 200), weight_init="torch"),
+        lambda: CNN((48, 48, 3), 8, dropout=0.3, batchnorm=True, weight_init="torch"),
+    ],
+    ids=["FCNet", "CNN"],
+)
+def test_torch_init_reaches_every_layer(net):
+    torch.manual_seed(0)
+    layers = [m for m in net().modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    assert len(layers) >= 3
+    for layer in layers:
+        bound = 1 / math.sqrt(layer.weight[0].numel())
+        weight = layer.weight.detach().numpy()
+        assert np.abs(weight).max() <= bound * (1 + 1e-6)
+        # Uniform within the bound: its standard deviation, not he_normal's.
+        assert weight.std() == pytest.approx(bound / math.sqrt(3), rel=0.1)
+        assert layer.bias.detach().numpy().any()
