@@ -220,6 +220,18 @@ SHARED_PARAMS = (
     ),
 )
 
+
+def _layer_options(estimator, input_stats):
+    """The network arguments both families take from their shared parameters."""
+    return dict(
+        dropout=float(estimator.dropout),
+        batchnorm=bool(estimator.batchnorm),
+        batchnorm_momentum=float(estimator.batchnorm_momentum),
+        input_stats=input_stats,
+        weight_init=estimator.weight_init,
+    )
+
+
 _ATTRIBUTES_DOC = """
     Attributes
     ----------
@@ -284,11 +296,7 @@ class FCNetClassifier(BaseNetClassifier):
             n_features,
             n_classes,
             tuple(int(s) for s in self.hidden_layer_sizes),
-            dropout=float(self.dropout),
-            batchnorm=bool(self.batchnorm),
-            batchnorm_momentum=float(self.batchnorm_momentum),
-            input_stats=input_stats,
-            weight_init=self.weight_init,
+            **_layer_options(self, input_stats),
         )
 
 
@@ -342,11 +350,7 @@ class CNNClassifier(BaseNetClassifier):
             n_classes,
             tuple(int(f) for f in self.conv_filters),
             int(self.dense_units),
-            dropout=float(self.dropout),
-            batchnorm=bool(self.batchnorm),
-            batchnorm_momentum=float(self.batchnorm_momentum),
-            input_stats=input_stats,
-            weight_init=self.weight_init,
+            **_layer_options(self, input_stats),
         )
 
 
