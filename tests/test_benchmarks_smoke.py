@@ -201,6 +201,15 @@ def test_bench_grid_smoke():
     theirs = next(line for line in out.splitlines() if line.startswith("skorch: "))
     assert re.search(r"best dropout 0\.[15]; test accuracy at 1 epochs [01]\.\d{4}", mine)
     assert re.search(r"facenet_sk x\d+\.\d\d faster", theirs)
+    # The difference of the two seeds' mean accuracies, in standard errors.
+    gap = r"^facenet_sk - skorch: [+-]\d\.\d{4} mean test accuracy"
+    gap += r"(, [+-]\d+\.\d standard errors| \(every seed)"
+    printed = float(re.search(gap, out, re.M).group(0).split(": ")[1].split()[0])
+
+    def seeds(line):
+        return [float(a) for a in line.split("(seeds 0,1: ")[1].rstrip(")").split(", ")]
+
+    assert printed == pytest.approx(np.mean(seeds(mine)) - np.mean(seeds(theirs)), abs=1e-4)
 
 
 @pytest.mark.slow
