@@ -43,6 +43,7 @@ import time
 import numpy as np
 import torch
 from bench_fit import keras_available, keras_course_model
+from scipy.stats import ttest_ind
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -303,16 +304,18 @@ def accuracy_gap(mine, theirs, scores):
 
     One training's accuracy moves from random seed to random seed about as
     much as from library to library, so a difference of means is read
-    against its standard error (Welch's: each library's seed variance over
-    its number of seeds).
+    against its standard error: Welch's t statistic (each library's seed
+    variance over its number of seeds), with its two-sided p-value.
     """
     a, b = np.asarray(scores[mine]), np.asarray(scores[theirs])
     difference = a.mean() - b.mean()
-    standard_error = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
     line = f"{mine} - {theirs}: {difference:+.4f} mean test accuracy"
-    if standard_error == 0:
+    if a.var() == 0 and b.var() == 0:
         return line + " (every seed gave the same accuracy)"
-    return line + f", {difference / standard_error:+.1f} standard errors of the difference"
+    welch = ttest_ind(a, b, equal_var=False)
+    return line + (
+        f", {welch.statistic:+.1f} standard errors of the difference (Welch's p={welch.pvalue:.2f})"
+    )
 
 
 if __name__ == "__main__":
